@@ -1,0 +1,40 @@
+# The two Quick start commands (see README.md):
+#   make book   installs everything into .venv and builds the HTML book into _build/html
+#   make test   runs the complete test suite (it builds the book first: the site test reads it)
+# For authors: `make notebooks` re-executes every chapter and solution notebook in place and
+# regenerates exercises/; `make bench` runs the benchmarks.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install book test notebooks exercises bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+book: $(STAMP)
+	rm -rf _build/html
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+test: book
+	$(BIN)/python -m pytest
+
+notebooks: $(STAMP)
+	$(BIN)/python -m abteach.notebooks
+
+exercises: $(STAMP)
+	$(BIN)/python -m abteach.exercises
+
+bench: $(STAMP)
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis

@@ -1,0 +1,158 @@
+"""Authoring tools for the course notebooks: normalise, execute in place, and keep the
+Colab set-up cell in step with ``_config.yml``.
+
+A normalised notebook is byte-for-byte reproducible: cell ids are numbered, the kernel and
+language metadata are fixed, nbclient's timing metadata is dropped, and the file is written
+with sorted keys. ``make notebooks`` (``python -m abteach.notebooks``) re-executes every chapter
+and solution notebook in place and regenerates the exercises, for authors who changed
+``abteach``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+from nbclient import NotebookClient
+
+ROOT_MARKERS = ("_config.yml", "_toc.yml")
+EXECUTED_FOLDERS = ("book", "solutions")
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+SETUP_FIRST_LINE = "# Set-up for Google Colab: install the course package there."
+SETUP_TEMPLATE = """{first}
+# (Binder and a local install already have it; this cell does nothing there.)
+import sys
+
+if "google.colab" in sys.modules:
+    %pip install --quiet "abteach @ git+{url}"
+"""
+SOLUTION_BEGIN, SOLUTION_END = "# BEGIN SOLUTION", "# END SOLUTION"
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The repository root: the nearest folder above ``start`` holding ``_config.yml``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if all((folder / name).exists() for name in ROOT_MARKERS):
+            return folder
+    raise FileNotFoundError(f"no _config.yml and _toc.yml found above {here}")
+
+
+def repository_url(root: Path) -> str:
+    """The repository URL set once in ``_config.yml`` (``repository: url:``)."""
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    return config["repository"]["url"]
+
+
+def setup_source(url: str) -> str:
+    """The source of the Colab set-up cell that opens every notebook."""
+    return SETUP_TEMPLATE.format(first=SETUP_FIRST_LINE, url=url).rstrip("\n")
+
+
+def is_setup_cell(cell) -> bool:
+    return cell.cell_type == "code" and cell.source.startswith(SETUP_FIRST_LINE)
+
+
+def has_solution(cell) -> bool:
+    return cell.cell_type == "code" and SOLUTION_BEGIN in cell.source
+
+
+def _tags(cell) -> list[str]:
+    return cell.metadata.setdefault("tags", [])
+
+
+def _add_tag(cell, tag: str) -> None:
+    if tag not in _tags(cell):
+        _tags(cell).append(tag)
+
+
+def normalize(nb, *, url: str):
+    """Return ``nb`` normalised in place: set-up cell first, numbered ids, fixed metadata.
+
+    Solution cells get the ``hide-input`` tag (the book shows them folded).
+    """
+    cells = [c for c in nb.cells if not is_setup_cell(c)]
+    setup = nbformat.v4.new_code_cell(setup_source(url))
+    old = next((c for c in nb.cells if is_setup_cell(c)), None)
+    if old is not None and old.source == setup.source:
+        setup.outputs, setup.execution_count = old.outputs, old.execution_count
+    setup.metadata["tags"] = ["remove-cell"]
+    nb.cells = [setup, *cells]
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"cell-{index:03d}"
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("collapsed", None)
+        cell.metadata.pop("scrolled", None)
+        if has_solution(cell):
+            _add_tag(cell, "hide-input")
+        if not cell.metadata.get("tags"):
+            cell.metadata.pop("tags", None)
+        if cell.cell_type == "code":
+            for output in cell.outputs:
+                output.get("metadata", {}).pop("execution", None)
+    chapter = nb.metadata.get("abteach", {})
+    nb.metadata = nbformat.NotebookNode(
+        {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    )
+    if chapter:
+        nb.metadata["abteach"] = chapter
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    return nb
+
+
+def write(nb, path: Path) -> None:
+    """Write a notebook deterministically (sorted keys, one-space indent, final newline)."""
+    text = nbformat.writes(nb, version=4)
+    Path(path).write_text(text if text.endswith("\n") else text + "\n")
+
+
+def execute(path: Path, *, url: str, timeout: int = 600) -> None:
+    """Execute the notebook at ``path`` in place, from a fresh kernel, and normalise it."""
+    path = Path(path)
+    nb = normalize(nbformat.read(path, as_version=4), url=url)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    write(normalize(nb, url=url), path)
+
+
+def notebooks(root: Path, folders=EXECUTED_FOLDERS) -> list[Path]:
+    """The chapter and solution notebooks (``NN_topic.ipynb``) under ``root``, sorted."""
+    found = []
+    for folder in folders:
+        found += sorted((root / folder).glob("[0-9][0-9]_*.ipynb"))
+    return found
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m abteach.notebooks",
+        description="Re-execute the chapter and solution notebooks in place, then regenerate exercises/.",
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help="notebooks to execute (default: all)")
+    args = parser.parse_args(argv)
+    root = find_root()
+    url = repository_url(root)
+    for path in args.paths or notebooks(root):
+        print(f"executing {path}", flush=True)
+        execute(path, url=url)
+    from abteach.exercises import write_all
+
+    for path in write_all(root):
+        print(f"generated {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

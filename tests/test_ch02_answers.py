@@ -1,0 +1,80 @@
+"""Chapter 2 answer key: every typical mistake is recognised and gets its own hint, and the
+numbers quoted in the Choice hints are the ones abteach computes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import abteach as abt
+from abteach.answers.ch02 import EXERCISES
+from abteach.check import CORRECT, INCORRECT, Choice, Number, evaluate
+
+NUMBER_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Number)]
+CHOICE_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Choice)]
+
+
+def test_ids_in_order_and_variables_distinct():
+    assert [ex.id for ex in EXERCISES] == [f"02.{k}" for k in range(1, len(EXERCISES) + 1)]
+    assert len({ex.variable for ex in EXERCISES}) == len(EXERCISES)
+
+
+@pytest.mark.parametrize("exercise", NUMBER_EXERCISES, ids=lambda ex: ex.id)
+def test_each_mistake_gets_its_own_hint(exercise):
+    """A mistake must not be accepted as correct, nor be shadowed by an earlier mistake."""
+    number = exercise.answer
+    expected = float(number.expected())
+    assert exercise.evaluate(expected).status == CORRECT
+    for wrong, explanation in number.mistakes:
+        value = float(wrong())
+        assert not number._close(value, expected), explanation
+        result = exercise.evaluate(value)
+        assert result.status == INCORRECT
+        assert result.message == f"not quite. {explanation}"
+
+
+@pytest.mark.parametrize("exercise", CHOICE_EXERCISES, ids=lambda ex: ex.id)
+def test_every_wrong_option_has_a_hint(exercise):
+    choice = exercise.answer
+    assert choice.expected in choice.options
+    assert set(choice.hints) == set(choice.options) - {choice.expected}
+
+
+def test_rounded_up_sample_size_is_accepted():
+    assert evaluate("02.1", math.ceil(abt.sample_size_proportions(0.04, 0.044))).status == CORRECT
+
+
+def test_days_are_whole_weeks():
+    days = EXERCISES[2].answer.expected()
+    assert days % 7 == 0
+    exact = abt.duration_days(math.ceil(abt.sample_size_proportions(0.04, 0.044)), 6000,
+                              traffic_share=0.4)
+    assert days - 7 < exact <= days
+
+
+def _ceil_text(n: float) -> str:
+    return f"{math.ceil(n):,}"
+
+
+def test_numbers_quoted_in_choice_hints_match_abteach():
+    hints_05 = EXERCISES[4].answer.hints
+    for method in ("pooled", "unpooled", "arcsine", "continuity"):
+        assert _ceil_text(abt.sample_size_proportions(0.10, 0.12, method=method)) in hints_05[method]
+    assert math.ceil(abt.sample_size_proportions(0.10, 0.12, method="baseline")) == 3623
+    hints_06 = EXERCISES[5].answer.hints
+    assert _ceil_text(abt.sample_size_proportions(0.10, 0.12, alternative="larger")) in hints_06["a"]
+    assert _ceil_text(2 * np.ceil(abt.sample_size_proportions(0.10, 0.12))) in hints_06["c"]
+    assert _ceil_text(abt.sample_size_proportions(0.10, 0.12, power=0.9)) in hints_06["d"]
+    assert math.ceil(abt.sample_size_proportions(0.10, 0.12, method="continuity")) == 3941
+
+
+def test_observed_power_at_p_030_is_about_018():
+    """Hoenig & Heisey (2001): observed power is a function of the p-value; at p = 0.30 a
+    two-sided z-test has observed power Phi(z - 1.96) + Phi(-z - 1.96) with z = 1.0364."""
+    from scipy import stats
+
+    z = stats.norm.isf(0.15)
+    observed = stats.norm.cdf(z - stats.norm.isf(0.025)) + stats.norm.cdf(-z - stats.norm.isf(0.025))
+    assert round(observed, 2) == 0.18

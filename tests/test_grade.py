@@ -1,0 +1,102 @@
+"""The instructor's grader: a folder of submissions becomes a CSV, whatever the submissions do."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import nbformat
+import pytest
+
+from abteach.check import exercises_for
+from abteach.grade import GRADE_MARKER, main
+from conftest import ROOT, read
+
+SOLUTION = sorted(ROOT.glob("solutions/01_*.ipynb"))[0]
+BLANK = ROOT / "exercises" / SOLUTION.name
+EXERCISES = exercises_for(1)
+
+
+def with_cell(nb, source: str, position: int | None = None):
+    cell = nbformat.v4.new_code_cell(source)
+    nb.cells.insert(len(nb.cells) if position is None else position, cell)
+    return nb
+
+
+@pytest.fixture(scope="module")
+def grades(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("submissions")
+    shutil.copy(SOLUTION, folder / "solved.ipynb")
+    shutil.copy(BLANK, folder / "blank.ipynb")
+    first = EXERCISES[0]
+    nbformat.write(with_cell(read(SOLUTION), f"{first.variable} = -12345.0"), folder / "one_wrong.ipynb")
+    forged = "\n".join(
+        [f"print('Exercise {ex.id}: correct.')" for ex in EXERCISES]
+        + [f"print({GRADE_MARKER!r} + '[]')"]
+    )
+    nbformat.write(with_cell(read(BLANK), forged), folder / "forged.ipynb")
+    nbformat.write(with_cell(read(BLANK), "import os\nos._exit(1)", 1), folder / "crash.ipynb")
+    nbformat.write(with_cell(read(BLANK), "import time\ntime.sleep(600)", 1), folder / "hang.ipynb")
+    nbformat.write(with_cell(read(SOLUTION), "1 / 0", 2), folder / "error.ipynb")
+    (folder / "garbage.ipynb").write_text("this is not a notebook")
+    out = folder / "grades.csv"
+    assert main([str(folder), "--out", str(out), "--time-limit", "20"]) == 0
+    with open(out, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {row["notebook"]: row for row in rows}
+
+
+def points(row):
+    return [row[ex.id] for ex in EXERCISES]
+
+
+def test_one_row_per_notebook_and_a_column_per_exercise(grades):
+    assert sorted(grades) == sorted(
+        ["blank.ipynb", "crash.ipynb", "error.ipynb", "forged.ipynb", "garbage.ipynb",
+         "hang.ipynb", "one_wrong.ipynb", "solved.ipynb"]
+    )
+    assert all(set(ex.id for ex in EXERCISES) <= set(row) for row in grades.values())
+
+
+def test_solution_gets_full_marks(grades):
+    row = grades["solved.ipynb"]
+    assert points(row) == ["1"] * len(EXERCISES)
+    assert row["total"] == row["out_of"] == str(len(EXERCISES))
+    assert row["status"] == "graded" and row["reason"] == ""
+
+
+def test_blank_gets_zero_without_crashing(grades):
+    row = grades["blank.ipynb"]
+    assert points(row) == ["0"] * len(EXERCISES) and row["status"] == "graded"
+
+
+def test_grader_rechecks_variables_instead_of_trusting_printed_lines(grades):
+    assert points(grades["one_wrong.ipynb"]) == ["0"] + ["1"] * (len(EXERCISES) - 1)
+    assert grades["forged.ipynb"]["total"] == "0"
+
+
+def test_cell_error_is_reported_but_later_exercises_still_count(grades):
+    row = grades["error.ipynb"]
+    assert row["total"] == str(len(EXERCISES))
+    assert "ZeroDivisionError" in row["reason"]
+
+
+@pytest.mark.parametrize(
+    "name, status, words",
+    [
+        ("crash.ipynb", "crashed", "kernel died"),
+        ("hang.ipynb", "timed out", "time limit of 20 s"),
+        ("garbage.ipynb", "unreadable", "NotJSONError"),
+    ],
+)
+def test_broken_submissions_get_zeros_and_a_reason(grades, name, status, words):
+    row = grades[name]
+    assert row["status"] == status and words in row["reason"]
+    assert row["total"] == "0"
+    if status != "unreadable":
+        assert points(row) == ["0"] * len(EXERCISES)
+
+
+def test_command_line_refuses_a_missing_folder(tmp_path):
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "nowhere")])
