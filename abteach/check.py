@@ -59,7 +59,8 @@ def _resolve(value):
 
 
 def _unanswered(answer) -> bool:
-    return answer is Ellipsis or answer is None
+    """Only the placeholder ``...`` means "not answered": ``None`` can be a real answer."""
+    return answer is Ellipsis
 
 
 def _describe(answer) -> str:

@@ -457,7 +457,7 @@ def srm_monitor(
     Day d's daily check tests the units that arrived on day d; its cumulative check tests
     every unit up to day d (the counts a dashboard shows). Each check is :func:`srm_test`'s.
     Checking every day is checking many times: even with correct allocation, the chance that
-    some check fires grows with the number of checks (the peeking problem of chapter 9; for
+    some check fires grows with the number of checks (the peeking problem of chapter 10; for
     cumulative checks of two arms at 0.05 it is 19% over 10 days), which is one reason the
     threshold is strict. :func:`srm_false_alarm_rate` measures it.
 

@@ -51,11 +51,16 @@ def test_number_wrong_type_is_explained(answer, words):
     assert result.status == INCORRECT and words in result.message
 
 
-@pytest.mark.parametrize("answer", [..., None])
-def test_unanswered(answer):
-    result = NUMBER.evaluate(answer)
+def test_unanswered():
+    result = NUMBER.evaluate(...)
     assert result.status == UNANSWERED and result.points == 0
     assert str(result) == "Exercise 99.1: not answered yet (replace ... with your answer)."
+
+
+def test_none_is_an_answer_not_a_blank():
+    result = NUMBER.evaluate(None)
+    assert result.status == INCORRECT and "single number" in result.message
+    assert Exercise("99.4", "v", Predicate(lambda x: None if x is None else "Not enrolled.")).evaluate(None).points == 1
 
 
 def test_choice_boolean_numbers_predicate():

@@ -1,0 +1,221 @@
+"""Answer key of chapter 9, Novelty and primacy effects (``solutions/09_novelty.ipynb``).
+
+Every expected value is computed with abteach when first needed; typical wrong answers are
+recomputed the same way so that each gets its own hint. The experiments of exercises 09.3 and
+09.5 are simulated here with the designs and seeds the notebook states; if the two ever differ,
+the solution notebook's checks fail.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy import stats
+
+import abteach as abt
+from abteach.check import Choice, Exercise, Number
+
+# 09.1 and 09.2: effect (treatment minus control click-through rate) by days since first
+# exposure, with its standard error.
+DAY = tuple(range(10))
+EFFECT = (0.026, 0.012, 0.019, 0.008, 0.015, 0.004, 0.011, 0.013, -0.002, 0.009)
+SE = (0.005, 0.006, 0.006, 0.007, 0.007, 0.008, 0.008, 0.009, 0.010, 0.011)
+
+# 09.3: a four-week novelty experiment, seed 9.
+LONG_RUN_DESIGN = dict(profile="novelty", long_run_effect=0.004, amplitude=0.015, tau=4.0,
+                       baseline=0.08, n_days=28, new_users_per_day=5_000, return_rate=0.5)
+LONG_RUN_SEED = 9
+
+# 09.5: a two-week design and the decay to detect, 2,000 simulated experiments, seed 11.
+POWER_DESIGN = dict(profile="novelty", long_run_effect=0.01, amplitude=0.012, tau=4.0,
+                    baseline=0.20, n_days=14, new_users_per_day=3_000, return_rate=0.5)
+POWER_RUNS, POWER_SEED = 2_000, 11
+
+
+def _trend(**options) -> abt.TrendTest:
+    return abt.trend_test(DAY, EFFECT, SE, **options)
+
+
+def _ols():
+    """Unweighted least squares of the effect on the day (scipy), ignoring the SEs."""
+    return stats.linregress(DAY, EFFECT)
+
+
+def _slope_with_weights(weights: np.ndarray) -> float:
+    t, y = np.asarray(DAY, dtype=float), np.asarray(EFFECT)
+    t_bar, y_bar = np.average(t, weights=weights), np.average(y, weights=weights)
+    return float(np.sum(weights * (t - t_bar) * (y - y_bar)) / np.sum(weights * (t - t_bar) ** 2))
+
+
+@lru_cache(maxsize=1)
+def _long_run_simulation() -> abt.SimulatedDailyEffects:
+    return abt.simulate_daily_effects(**LONG_RUN_DESIGN, rng=LONG_RUN_SEED)
+
+
+def _long_run_fit() -> abt.DecayFit:
+    return _long_run_simulation().by_exposure_day().fit_decay()
+
+
+def _first_week_pooled() -> float:
+    """Effect over all user-days of the first seven calendar days."""
+    sim = _long_run_simulation()
+    n_c, x_c, n_t, x_t = (getattr(sim, name)[:7].sum() for name in
+                          ("n_control", "sum_control", "n_treatment", "sum_treatment"))
+    return float(x_t / n_t - x_c / n_c)
+
+
+@lru_cache(maxsize=1)
+def _power_simulation() -> abt.SimulatedDailyEffects:
+    return abt.simulate_daily_effects(**POWER_DESIGN, n_experiments=POWER_RUNS, rng=POWER_SEED)
+
+
+def _power(**options) -> float:
+    return abt.trend_test_power(_power_simulation(), **options).power
+
+
+EXERCISES = (
+    Exercise(
+        "09.1",
+        "slope",
+        Number(
+            lambda: _trend().slope,
+            rtol=1e-3,
+            hint="Regress the effects on the day by weighted least squares with weights "
+            "1 / se^2: abt.trend_test(day, effect, se).slope (change of the effect per day).",
+            mistakes=[
+                (lambda: _ols().slope, "That is the unweighted least-squares slope. Late days "
+                 "are noisier: weight each day by 1 / se^2, as abt.trend_test does."),
+                (lambda: _slope_with_weights(1 / np.asarray(SE)), "You weighted by 1 / se; "
+                 "the precision-weighted regression uses weights 1 / se^2 (inverse variances)."),
+                (lambda: -_trend().slope, "Wrong sign: the effect falls over the days, so the "
+                 "slope of the effect on time is negative."),
+                (lambda: 7 * _trend().slope, "That is the change per week; give the change per "
+                 "day."),
+            ],
+        ),
+    ),
+    Exercise(
+        "09.2",
+        "pvalue",
+        Number(
+            lambda: _trend().pvalue,
+            rtol=1e-3,
+            hint="Use the two-sided p-value of the known-scale test: "
+            "abt.trend_test(day, effect, se).pvalue.",
+            mistakes=[
+                (lambda: _trend(alternative="smaller").pvalue, "That is the one-sided p-value "
+                 "(H1: the effect falls). The question asks for the two-sided test."),
+                (lambda: _trend(scale="estimated").pvalue, "That is the t-test with the scale "
+                 "estimated from the residuals (scale='estimated'). The daily standard errors "
+                 "are known here: use the default scale='known'."),
+                (lambda: _ols().pvalue, "That is the p-value of an unweighted regression; weight "
+                 "each day by 1 / se^2 and treat the standard errors as known."),
+                (lambda: 1 - _trend().pvalue, "A p-value is the probability of a slope at least "
+                 "this far from 0 under H0; you gave 1 minus it."),
+            ],
+        ),
+    ),
+    Exercise(
+        "09.3",
+        "long_run",
+        Number(
+            lambda: _long_run_fit().long_run_effect,
+            rtol=1e-4,
+            hint="Fit a + b exp(-t / tau) to the effects by days since first exposure: "
+            "sim.by_exposure_day().fit_decay().long_run_effect.",
+            mistakes=[
+                (lambda: _long_run_simulation().by_calendar_day().fit_decay().long_run_effect,
+                 "You fitted the calendar-day series. It mixes users of every age and is not of "
+                 "the form a + b exp(-t / tau) (the fit is not even identified); fit the series "
+                 "by days since first exposure."),
+                (lambda: _long_run_fit().long_run_effect + _long_run_fit().amplitude, "That is "
+                 "a + b, the fitted effect on the first day; the long-run effect is a."),
+                (_first_week_pooled, "That is the pooled first-week effect, inflated by the "
+                 "novelty; the question asks for the fitted long-run effect a."),
+                (lambda: _long_run_simulation().by_exposure_day().effect.mean(), "That is the "
+                 "average of the per-age effects; fit the curve and take its asymptote a."),
+                (lambda: _long_run_simulation().by_exposure_day().effect[-1], "That is the "
+                 "estimate at the last age alone (few users, large SE); fit the curve to all "
+                 "ages and take a."),
+            ],
+        ),
+    ),
+    Exercise(
+        "09.4",
+        "pattern",
+        Choice(
+            "b",
+            options=("a", "b", "c", "d"),
+            hints={
+                "a": "Novelty makes an effect fade. Here it starts negative and rises with the "
+                "days since first exposure: users are adapting to the change.",
+                "c": "The rise from -0.9 to +0.4 points is many standard errors (0.2 to 0.3 "
+                "points each), and the trend test rejects; this is not noise.",
+                "d": "A fix deployed on one calendar date would change the effect of all users, "
+                "whatever their age, from that date on. The table groups users by days since "
+                "their own first exposure, and the effect depends on that age.",
+            },
+        ),
+    ),
+    Exercise(
+        "09.5",
+        "power",
+        Number(
+            lambda: _power(),
+            atol=1e-9,
+            hint="Simulate the 2,000 experiments exactly as stated (n_experiments=2000, "
+            "rng=11), then abt.trend_test_power(sim).power: by days since first exposure, "
+            "two-sided, alpha = 0.05, known scale. Another seed gives a different Monte Carlo "
+            "estimate.",
+            mistakes=[
+                (lambda: _power(by="calendar_day"), "That is the power of the calendar-day "
+                 "series; the question asks for the series by days since first exposure "
+                 "(by='exposure_day', the default)."),
+                (lambda: _power(by="last_day"), "That is the power of the cohorts active on the "
+                 "last day; the question asks for the series by days since first exposure."),
+                (lambda: _power(alternative="smaller"), "That is the one-sided test; the question "
+                 "asks for the two-sided one (the default)."),
+                (lambda: _power(scale="estimated"), "That is the test with scale='estimated'; "
+                 "use the default known scale."),
+                (lambda: 1 - _power(), "That is the share of experiments that MISSED the decay "
+                 "(the type II error rate); power is the share that detected it."),
+            ],
+        ),
+    ),
+    Exercise(
+        "09.6",
+        "valid_series",
+        Choice(
+            "c",
+            options=("a", "b", "c", "d"),
+            hints={
+                "a": "A user active on several days contributes to several ages; heavy users "
+                "stay heavy, so the points are positively correlated and the test rejects too "
+                "often (about 13% instead of 5% in the abteach test suite).",
+                "b": "Each calendar day shares returning users with the others: the points are "
+                "dependent and the test rejects too often (about 18% instead of 5% in the "
+                "abteach test suite).",
+                "d": "Estimating the scale makes it worse: correlated points scatter less "
+                "around the line than their SEs say, so the estimated scale shrinks the "
+                "standard error further (about twice the known-scale rejection rate).",
+            },
+        ),
+    ),
+    Exercise(
+        "09.7",
+        "report",
+        Choice(
+            "b",
+            options=("a", "b", "c", "d"),
+            hints={
+                "a": "The first-week average mixes the curious first days of every user; with a "
+                "fading effect it overstates what will last, by a factor of about three here.",
+                "c": "The day-0 effect is the novelty peak, the least durable part of the effect. "
+                "Every user has only one first day.",
+                "d": "A changing effect does not invalidate the experiment: the per-age curve and "
+                "the identified long-run estimate are exactly what it measured. Report them.",
+            },
+        ),
+    ),
+)

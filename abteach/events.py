@@ -1,0 +1,650 @@
+"""Event logs of an experiment: the schema, an embedded DuckDB store, and metrics in SQL.
+
+An experiment platform does not see "conversions per arm": it sees a stream of events
+(exposures, page views, clicks, purchases), each one a row with the fields of
+:data:`EVENT_SCHEMA`. This module stores such a stream and turns it into the numbers a test
+needs, in SQL, the way an analysis pipeline does.
+
+:class:`EventStore` keeps the events in DuckDB, an embedded database: in memory or in one
+file, no server. Ingestion is idempotent (an event whose ``event_id`` is already stored is a
+duplicate and adds nothing) and never crashes on a bad event: a malformed event goes to the
+``quarantine`` table with the reason, one of :data:`QUARANTINE_REASONS`.
+
+The metric queries are module constants collected in :data:`METRIC_SQL`, so a chapter can
+print the SQL it runs. They are written in portable SQL: common table expressions, ``JOIN``,
+``GROUP BY``, the window functions ``LAG`` and ``SUM ... OVER``, ``CASE``, ``COALESCE``,
+``NULLIF``, ``CAST(... AS DATE)``, ``CAST(... AS BIGINT)`` and the aggregates ``COUNT``,
+``SUM``, ``AVG``, ``MIN``, ``MAX``, ``VAR_SAMP`` and ``COVAR_SAMP``, with no DuckDB-only
+function (no ``epoch_ms``, ``list``, ``QUALIFY``, ``::`` casts or ``->>``). They run
+unchanged on Spark SQL and BigQuery against a table named ``events`` with the columns of
+:data:`EVENT_SCHEMA`. The one construct that differs from the ISO standard is the
+session gap, written ``INTERVAL 30 MINUTE`` (the form DuckDB, Spark SQL and BigQuery all
+accept; ISO SQL and PostgreSQL spell it ``INTERVAL '30' MINUTE``). The ingestion SQL, which
+parses and checks raw input, does use DuckDB functions (``TRY_CAST``, ``isfinite``, the
+JSON functions); it is plumbing, not analysis.
+
+Timestamps are stored as ``TIMESTAMP`` holding UTC wall-clock time, so that
+``CAST(timestamp AS DATE)`` is the UTC day on every engine.
+
+References
+----------
+Kohavi, Tang & Xu (2020), *Trustworthy Online Controlled Experiments*, ch. 13 (instrumentation),
+ch. 20 (triggering) and ch. 21 (data quality).
+Deng, A. & Hu, V. (2015), Diluted treatment effect estimation for trigger analysis in online
+controlled experiments, *WSDM*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from abteach._records import Record
+from abteach._validate import check_choice
+
+
+@dataclass(frozen=True)
+class SchemaField:
+    """One column of the event schema: its name, SQL type and meaning."""
+
+    name: str
+    sql_type: str
+    description: str
+
+
+VARIANTS = ("control", "treatment")
+EVENT_TYPES = ("exposure", "page_view", "click", "purchase")
+
+#: The schema of an event, shared by the simulator (:func:`abteach.simulate.simulate_events`)
+#: and the store. One row of the log is one event.
+EVENT_SCHEMA = (
+    SchemaField("event_id", "VARCHAR", "unique id of the event; a re-sent copy keeps it"),
+    SchemaField("unit_id", "VARCHAR", "the randomization unit (a user)"),
+    SchemaField("experiment", "VARCHAR", "name of the experiment"),
+    SchemaField("variant", "VARCHAR", "arm of the unit: 'control' or 'treatment'"),
+    SchemaField("event_type", "VARCHAR", "'exposure', 'page_view', 'click' or 'purchase'"),
+    SchemaField("revenue", "DOUBLE", "order value (>= 0) of a purchase; NULL for other events"),
+    SchemaField("timestamp", "TIMESTAMP", "when the event happened, UTC"),
+)
+EVENT_COLUMNS = tuple(field.name for field in EVENT_SCHEMA)
+
+#: The event that triggers the treatment: the changed page is reached by a click.
+TRIGGER_EVENT = "click"
+#: A gap longer than this between two events of a unit starts a new session.
+SESSION_GAP_MINUTES = 30
+
+def _sql_list(values) -> str:
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+#: The checks of an ingested event, in order: the first that holds is the reason it is
+#: quarantined. They test the parsed fields (empty text counts as missing) and, for
+#: presence, the raw ones (``<name>_raw``).
+_CHECKS = {
+    "missing event_id": "event_id IS NULL",
+    "missing unit_id": "unit_id IS NULL",
+    "missing experiment": "experiment IS NULL",
+    "missing variant": "variant IS NULL",
+    "unknown variant": f"variant NOT IN {_sql_list(VARIANTS)}",
+    "missing event_type": "event_type IS NULL",
+    "unknown event_type": f"event_type NOT IN {_sql_list(EVENT_TYPES)}",
+    "missing timestamp": "timestamp_raw IS NULL",
+    "unparsable timestamp": "timestamp IS NULL",
+    "unparsable revenue": "revenue_raw IS NOT NULL AND revenue IS NULL",
+    "purchase without revenue": "event_type = 'purchase' AND revenue IS NULL",
+    "revenue on a non-purchase event": "event_type <> 'purchase' AND revenue IS NOT NULL",
+    "non-finite revenue": "NOT isfinite(revenue)",
+    "negative revenue": "revenue < 0",
+}
+#: Why an event was quarantined: a JSON line that is not an object, then the checks.
+QUARANTINE_REASONS = ("invalid JSON", "not a JSON object", *_CHECKS)
+
+# --------------------------------------------------------------------------------------
+# Metric queries. Each is built from the common table expressions below, so that every
+# query in METRIC_SQL is complete and can be printed and run on its own.
+
+
+def _with(*ctes: str, select: str) -> str:
+    return "WITH\n" + ",\n".join(ctes) + "\n" + select
+
+
+_FIRST_EXPOSURE = """\
+first_exposure AS (
+    -- the analysis population: every unit with an exposure, from its first exposure on
+    SELECT experiment, variant, unit_id, MIN(timestamp) AS exposed_at
+    FROM events
+    WHERE event_type = 'exposure'
+    GROUP BY experiment, variant, unit_id
+)"""
+
+_EXPOSED_EVENTS = """\
+exposed_events AS (
+    -- a unit's events from its first exposure on: events before it do not count;
+    -- previous_at, the unit's previous event, is used to count sessions
+    SELECT e.experiment, e.variant, e.unit_id, e.event_type, e.revenue, e.timestamp,
+           f.exposed_at,
+           LAG(e.timestamp) OVER (
+               PARTITION BY e.experiment, e.variant, e.unit_id ORDER BY e.timestamp
+           ) AS previous_at
+    FROM events AS e
+    JOIN first_exposure AS f
+      ON e.experiment = f.experiment AND e.variant = f.variant AND e.unit_id = f.unit_id
+    WHERE e.timestamp >= f.exposed_at
+)"""
+
+_USER_METRICS = f"""\
+user_metrics AS (
+    -- one row per unit; the ratio metric clicks / page_views keeps its numerator and
+    -- denominator per unit (its variance needs both); a session starts with the first
+    -- event and after every gap of more than {SESSION_GAP_MINUTES} minutes
+    SELECT experiment, variant, unit_id,
+           MIN(exposed_at) AS exposed_at,
+           COUNT(CASE WHEN previous_at IS NULL
+                        OR timestamp > previous_at + INTERVAL {SESSION_GAP_MINUTES} MINUTE
+                      THEN 1 END) AS sessions,
+           COUNT(CASE WHEN event_type = 'page_view' THEN 1 END) AS page_views,
+           COUNT(CASE WHEN event_type = 'click' THEN 1 END) AS clicks,
+           COUNT(CASE WHEN event_type = 'purchase' THEN 1 END) AS purchases,
+           COALESCE(SUM(revenue), 0) AS revenue,
+           MAX(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS converted,
+           MIN(CASE WHEN event_type = 'purchase' THEN timestamp END) AS converted_at,
+           MAX(CASE WHEN event_type = '{TRIGGER_EVENT}' THEN 1 ELSE 0 END) AS triggered
+    FROM exposed_events
+    GROUP BY experiment, variant, unit_id
+)"""
+
+#: The analysis population: every event of an exposed unit from its first exposure on.
+EXPOSED_EVENTS_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, select="""\
+SELECT experiment, variant, unit_id, event_type, revenue, timestamp, exposed_at
+FROM exposed_events
+ORDER BY experiment, variant, unit_id, timestamp""")
+
+#: One row per exposed unit: sessions, page views, clicks, purchases, revenue, conversion.
+USER_METRICS_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, select="""\
+SELECT *
+FROM user_metrics
+ORDER BY experiment, variant, unit_id""")
+
+#: One row per arm: means and variances of the user-level metrics, the sufficient
+#: statistics of the tests (and the covariance that the delta method needs for the ratio).
+ARM_SUMMARY_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, select="""\
+SELECT experiment, variant,
+       COUNT(*) AS users,
+       COUNT(CASE WHEN converted = 1 THEN 1 END) AS converters,
+       AVG(converted) AS conversion_rate,
+       AVG(revenue) AS revenue_per_user,
+       VAR_SAMP(revenue) AS revenue_variance,
+       AVG(sessions) AS sessions_per_user,
+       AVG(page_views) AS page_views_per_user,
+       VAR_SAMP(page_views) AS page_views_variance,
+       AVG(clicks) AS clicks_per_user,
+       VAR_SAMP(clicks) AS clicks_variance,
+       COVAR_SAMP(clicks, page_views) AS clicks_page_views_covariance,
+       SUM(clicks) / NULLIF(SUM(page_views), 0) AS click_through_rate
+FROM user_metrics
+GROUP BY experiment, variant
+ORDER BY experiment, variant""")
+
+_DAILY = """\
+daily_changes AS (
+    -- what each UTC day adds: newly exposed units, first purchases, revenue
+    SELECT experiment, variant, CAST(exposed_at AS DATE) AS event_date,
+           1 AS new_users, 0 AS new_converters, 0 AS revenue
+    FROM user_metrics
+    UNION ALL
+    SELECT experiment, variant, CAST(converted_at AS DATE), 0, 1, 0
+    FROM user_metrics
+    WHERE converted_at IS NOT NULL
+    UNION ALL
+    SELECT experiment, variant, CAST(timestamp AS DATE), 0, 0, revenue
+    FROM exposed_events
+    WHERE event_type = 'purchase'
+),
+daily AS (
+    SELECT experiment, variant, event_date,
+           SUM(new_users) AS new_users,
+           SUM(new_converters) AS new_converters,
+           SUM(revenue) AS revenue
+    FROM daily_changes
+    GROUP BY experiment, variant, event_date
+),
+cumulative AS (
+    -- running totals: what the analysis would have shown at the end of each day
+    SELECT experiment, variant, event_date, new_users,
+           SUM(new_users) OVER to_date AS users,
+           SUM(new_converters) OVER to_date AS converters,
+           SUM(revenue) OVER to_date AS revenue
+    FROM daily
+    WINDOW to_date AS (
+        PARTITION BY experiment, variant ORDER BY event_date
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    )
+)"""
+
+#: One row per UTC day and arm: cumulative users, converters and revenue up to that day.
+DAILY_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, _DAILY, select="""\
+SELECT experiment, variant, event_date,
+       CAST(new_users AS BIGINT) AS new_users,
+       CAST(users AS BIGINT) AS users,
+       CAST(converters AS BIGINT) AS converters,
+       converters / users AS conversion_rate,
+       revenue,
+       revenue / users AS revenue_per_user
+FROM cumulative
+ORDER BY experiment, variant, event_date""")
+
+#: One row per arm, for the triggered analysis: only units that reached the trigger event.
+TRIGGERED_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, select="""\
+SELECT experiment, variant,
+       COUNT(*) AS users,
+       COUNT(CASE WHEN triggered = 1 THEN 1 END) AS triggered_users,
+       AVG(triggered) AS trigger_rate,
+       COUNT(CASE WHEN triggered = 1 AND converted = 1 THEN 1 END) AS triggered_converters,
+       AVG(CASE WHEN triggered = 1 THEN converted END) AS triggered_conversion_rate,
+       AVG(CASE WHEN triggered = 1 THEN revenue END) AS triggered_revenue_per_user,
+       VAR_SAMP(CASE WHEN triggered = 1 THEN revenue END) AS triggered_revenue_variance
+FROM user_metrics
+GROUP BY experiment, variant
+ORDER BY experiment, variant""")
+
+_EFFECTS = """\
+effects AS (
+    -- treatment minus control, over all exposed units and over triggered units only
+    SELECT experiment,
+           AVG(triggered) AS trigger_rate,
+           AVG(CASE WHEN variant = 'treatment' THEN converted END)
+             - AVG(CASE WHEN variant = 'control' THEN converted END) AS conversion_effect,
+           AVG(CASE WHEN variant = 'treatment' AND triggered = 1 THEN converted END)
+             - AVG(CASE WHEN variant = 'control' AND triggered = 1 THEN converted END)
+             AS triggered_conversion_effect,
+           AVG(CASE WHEN variant = 'treatment' THEN revenue END)
+             - AVG(CASE WHEN variant = 'control' THEN revenue END) AS revenue_effect,
+           AVG(CASE WHEN variant = 'treatment' AND triggered = 1 THEN revenue END)
+             - AVG(CASE WHEN variant = 'control' AND triggered = 1 THEN revenue END)
+             AS triggered_revenue_effect
+    FROM user_metrics
+    GROUP BY experiment
+)"""
+
+#: One row per experiment: the triggered effect, diluted to all exposed units by the
+#: trigger rate, next to the effect measured directly on all exposed units.
+DILUTION_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, _EFFECTS, select="""\
+SELECT experiment, trigger_rate,
+       triggered_conversion_effect,
+       triggered_conversion_effect * trigger_rate AS diluted_conversion_effect,
+       conversion_effect,
+       triggered_revenue_effect,
+       triggered_revenue_effect * trigger_rate AS diluted_revenue_effect,
+       revenue_effect
+FROM effects
+ORDER BY experiment""")
+
+#: The metric queries by name, as run by :meth:`EventStore.metrics`.
+METRIC_SQL = {
+    "exposed_events": EXPOSED_EVENTS_SQL,
+    "users": USER_METRICS_SQL,
+    "arms": ARM_SUMMARY_SQL,
+    "daily": DAILY_SQL,
+    "triggered": TRIGGERED_SQL,
+    "dilution": DILUTION_SQL,
+}
+
+# --------------------------------------------------------------------------------------
+# Ingestion: read any source into a view `incoming` with the raw fields, then check them.
+
+_TEXT_FIELDS = ("event_id", "unit_id", "experiment", "variant", "event_type")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+def _reason_sql() -> str:
+    """The CASE expression naming the first check an event fails (NULL when it passes)."""
+    whens = "\n".join(f"        WHEN {test} THEN '{reason}'" for reason, test in _CHECKS.items())
+    return f"CASE\n        WHEN problem IS NOT NULL THEN problem\n{whens}\n    END"
+
+
+def _checked_sql(types: dict[str, str]) -> str:
+    """SELECT the parsed fields, the raw ones (``<name>_raw``) and the reason from `incoming`.
+
+    ``types`` maps the columns of `incoming` to their DuckDB types; a schema column that
+    is absent is read as NULL (and the event quarantined if the field is required).
+    """
+
+    def raw(name: str) -> str:
+        return name if name in types else "CAST(NULL AS VARCHAR)"
+
+    if types.get("timestamp", "VARCHAR").startswith(("TIMESTAMP", "DATE")):
+        timestamp = "CAST(timestamp AS TIMESTAMP)"  # a zoned timestamp is converted to UTC
+    else:
+        timestamp = (f"CAST(TRY_CAST(CAST({raw('timestamp')} AS VARCHAR) AS TIMESTAMPTZ) "
+                     "AS TIMESTAMP)")
+    fields = "".join(
+        f"NULLIF(CAST({raw(name)} AS VARCHAR), '') AS {name},\n           "
+        for name in _TEXT_FIELDS
+    )
+    raws = ",\n           ".join(f"{raw(name)} AS {name}_raw" for name in EVENT_COLUMNS)
+    return f"""\
+SELECT *, {_reason_sql()} AS reason
+FROM (
+    SELECT {fields}TRY_CAST({raw('revenue')} AS DOUBLE) AS revenue,
+           {timestamp} AS timestamp,
+           {raws},
+           problem, raw
+    FROM incoming
+) AS parsed"""
+
+
+_JSON_LINES_SQL = """\
+SELECT problem, line AS raw,
+       {fields}
+FROM (
+    SELECT line,
+           CASE WHEN NOT json_valid(line) THEN 'invalid JSON'
+                WHEN json_type(valid) <> 'OBJECT' THEN 'not a JSON object' END AS problem,
+           CASE WHEN json_type(valid) = 'OBJECT' THEN valid ELSE '{{}}' END AS object
+    FROM (
+        SELECT line, CASE WHEN json_valid(line) THEN line ELSE 'null' END AS valid
+        FROM (
+            SELECT rtrim(unnest(string_split(content, chr(10))), chr(13)) AS line
+            FROM read_text(?)
+        ) AS lines
+        WHERE trim(line) <> ''
+    ) AS checked
+) AS objects"""
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class IngestResult(Record):
+    """What one call of :meth:`EventStore.ingest` did with the rows it read.
+
+    ``rows = ingested + duplicates + quarantined``. A duplicate is a valid event whose
+    ``event_id`` was already stored (or appeared earlier in the same batch), or a malformed
+    row identical (in every field) to one already in quarantine or earlier in the batch.
+    """
+
+    rows: int
+    ingested: int
+    duplicates: int
+    quarantined: int
+
+
+class EventStore:
+    """Events of experiments in an embedded DuckDB database, with metrics in SQL.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        Database file, created if needed and reopened with its events later. ``None``
+        (the default) keeps everything in memory.
+    memory_limit : str, optional
+        Cap on DuckDB's memory, e.g. ``"1GB"`` (DuckDB's default is 80% of the RAM).
+        Above it DuckDB spills to a temporary directory: ``<path>.tmp`` for a file,
+        ``.tmp`` in the working directory for an in-memory store. A file-backed store
+        also compresses its events, so it is the one to use for tens of millions of
+        events on a small machine.
+
+    Notes
+    -----
+    Two tables: ``events`` (the columns of :data:`EVENT_SCHEMA`) and ``quarantine`` (the
+    raw text of every field of a rejected event, the raw JSON line when it came from JSON
+    lines, and the ``reason``). Use the store as a context manager, or call :meth:`close`.
+
+    Examples
+    --------
+    >>> with EventStore() as store:
+    ...     store.query("SELECT COUNT(*) AS n FROM events")["n"].item()
+    0
+    """
+
+    def __init__(self, path=None, *, memory_limit=None):
+        if path is not None and not isinstance(path, (str, Path)):
+            raise TypeError(f"path must be None, a str or a pathlib.Path, got {path!r}")
+        if memory_limit is not None and not isinstance(memory_limit, str):
+            raise TypeError(f"memory_limit must be None or a str such as '1GB', "
+                            f"got {memory_limit!r}")
+        self.path = None if path is None else Path(path)
+        self._con = duckdb.connect(":memory:" if path is None else str(path))
+        self._con.execute("SET TimeZone = 'UTC'")
+        if memory_limit is not None:
+            quoted = memory_limit.replace("'", "''")
+            try:
+                self._con.execute(f"SET memory_limit = '{quoted}'")
+            except duckdb.Error as exc:
+                self.close()
+                raise ValueError(f"memory_limit must be a size such as '1GB', "
+                                 f"got {memory_limit!r} ({exc})") from None
+        columns = ",\n    ".join(f"{field.name} {field.sql_type}" for field in EVENT_SCHEMA)
+        raw_columns = ",\n    ".join(f"{name}_text VARCHAR" for name in EVENT_COLUMNS)
+        self._con.execute(f"CREATE TABLE IF NOT EXISTS events (\n    {columns}\n)")
+        self._con.execute(
+            f"CREATE TABLE IF NOT EXISTS quarantine (\n    {raw_columns},\n"
+            "    raw VARCHAR,\n    reason VARCHAR\n)"
+        )
+
+    # -- life cycle -------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database (a file-backed store keeps its events for the next open)."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = "memory" if self.path is None else str(self.path)
+        if self._con is None:
+            return f"EventStore({where}, closed)"
+        events, quarantined = self._connection.execute(
+            "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM quarantine)"
+        ).fetchone()
+        return f"EventStore({where}, events={events}, quarantined={quarantined})"
+
+    @property
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise ValueError("the EventStore is closed")
+        return self._con
+
+    # -- ingestion --------------------------------------------------------------------
+
+    def ingest(self, data) -> IngestResult:
+        """Add events, skipping the ones already stored and quarantining malformed ones.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame, str or pathlib.Path
+            A DataFrame with the columns of :data:`EVENT_SCHEMA` (other columns are
+            ignored), or the path of a JSON lines file (``.jsonl``, ``.ndjson``,
+            ``.json``: one JSON object per line; the file is read whole, so prefer
+            Parquet for big data) or of a Parquet file (``.parquet``, ``.pq``).
+            Timestamps may be datetimes or ISO 8601 strings; one without a time zone is
+            taken as UTC, one with an offset is converted to UTC.
+
+        Returns
+        -------
+        IngestResult
+            Counts of rows read, events ingested, duplicates and quarantined events.
+
+        Notes
+        -----
+        Each event is checked in the order of :data:`QUARANTINE_REASONS`; the first
+        failure is its ``reason`` in the ``quarantine`` table. Valid events are
+        deduplicated on ``event_id``: against the stored events, and within the batch,
+        where the copy with the earliest timestamp is kept. Ingesting the same data
+        twice therefore adds nothing the second time (identical malformed rows are not
+        quarantined twice either). The batch is one transaction: on an unexpected
+        error nothing is stored.
+        """
+        con = self._connection
+        try:
+            self._create_incoming(data)
+            types = dict(con.execute(
+                "SELECT column_name, column_type FROM (DESCRIBE incoming)").fetchall())
+            con.execute(f"CREATE TEMP VIEW checked AS\n{_checked_sql(types)}")
+            con.execute("BEGIN TRANSACTION")
+            try:
+                result = self._insert_checked()
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            con.execute("DROP VIEW IF EXISTS checked")
+            con.execute("DROP VIEW IF EXISTS incoming")
+            con.execute("DROP TABLE IF EXISTS incoming_rows")
+            con.unregister("incoming_table")
+        return result
+
+    def _create_incoming(self, data) -> None:
+        """Create the view `incoming`: the schema's columns of ``data`` as they came."""
+        con = self._connection
+        if isinstance(data, pd.DataFrame):
+            table = _arrow_table(data)
+        else:
+            path = _source_path(data)
+            if path.suffix.lower() in _JSON_SUFFIXES:
+                fields = ",\n       ".join(
+                    f"json_extract_string(object, '$.{name}') AS {name}"
+                    for name in EVENT_COLUMNS
+                )
+                try:  # a view cannot take a parameter: materialize the file's rows once
+                    con.execute("CREATE TEMP TABLE incoming_rows AS "
+                                + _JSON_LINES_SQL.format(fields=fields), [str(path)])
+                except duckdb.Error as exc:
+                    raise ValueError(f"data: could not read {str(data)!r}: {exc}") from None
+                con.execute("CREATE TEMP VIEW incoming AS SELECT * FROM incoming_rows")
+                return
+            try:
+                table = pq.read_table(path)
+            except (pa.ArrowException, OSError) as exc:
+                raise ValueError(f"data: could not read {str(data)!r}: {exc}") from None
+            table = _schema_table(
+                {name: table[name] for name in EVENT_COLUMNS if name in table.column_names},
+                table.num_rows,
+            )
+        con.register("incoming_table", table)
+        present = [name for name in EVENT_COLUMNS if name in table.column_names]
+        con.execute(
+            "CREATE TEMP VIEW incoming AS SELECT "
+            + "".join(f"{name}, " for name in present)
+            + "CAST(NULL AS VARCHAR) AS problem, CAST(NULL AS VARCHAR) AS raw "
+            "FROM incoming_table"
+        )
+
+    def _insert_checked(self) -> IngestResult:
+        con = self._connection
+        (rows,) = con.execute("SELECT COUNT(*) FROM incoming").fetchone()
+        texts = "".join(f"CAST({name}_raw AS VARCHAR), " for name in EVENT_COLUMNS)
+        (quarantined,) = con.execute(f"""
+            INSERT INTO quarantine
+            SELECT {texts}raw, reason FROM checked WHERE reason IS NOT NULL
+            EXCEPT
+            SELECT * FROM quarantine""").fetchone()
+        columns = ", ".join(EVENT_COLUMNS)
+        (ingested,) = con.execute(f"""
+            INSERT INTO events
+            SELECT {columns}
+            FROM (
+                SELECT {columns},
+                       ROW_NUMBER() OVER (
+                           PARTITION BY event_id
+                           ORDER BY timestamp, unit_id, experiment, variant, event_type, revenue
+                       ) AS copy
+                FROM checked
+                WHERE reason IS NULL
+            ) AS fresh
+            WHERE copy = 1
+              AND NOT EXISTS (SELECT 1 FROM events AS stored
+                              WHERE stored.event_id = fresh.event_id)""").fetchone()
+        return IngestResult(
+            rows=rows,
+            ingested=ingested,
+            duplicates=rows - ingested - quarantined,
+            quarantined=quarantined,
+        )
+
+    # -- queries ----------------------------------------------------------------------
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run any SQL on the store (tables ``events`` and ``quarantine``) into a DataFrame."""
+        if not isinstance(sql, str):
+            raise TypeError(f"sql must be a str, got {type(sql).__name__}")
+        return self._connection.execute(sql).df()
+
+    def metrics(self, name: str, *, experiment: str | None = None) -> pd.DataFrame:
+        """Run the metric query ``METRIC_SQL[name]`` and return its rows.
+
+        Parameters
+        ----------
+        name : {"exposed_events", "users", "arms", "daily", "triggered", "dilution"}
+            Which query of :data:`METRIC_SQL`.
+        experiment : str, optional
+            Keep only this experiment's rows (all experiments by default).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The query's rows. A value the data do not define (the variance of a single
+            unit, a rate among no triggered unit) is NULL in SQL and NaN here.
+        """
+        sql = METRIC_SQL[check_choice("name", name, METRIC_SQL)]
+        if experiment is not None:
+            known = [row[0] for row in self._connection.execute(
+                "SELECT DISTINCT experiment FROM events ORDER BY experiment").fetchall()]
+            check_choice("experiment", experiment, known)
+        result = self.query(sql)
+        if experiment is not None:
+            result = result[result["experiment"] == experiment].reset_index(drop=True)
+        return result
+
+
+def _source_path(data) -> Path:
+    """Check that ``data`` names an existing JSON lines or Parquet file."""
+    if not isinstance(data, (str, Path)):
+        raise TypeError(
+            "data must be a pandas DataFrame or the path of a JSON lines or Parquet "
+            f"file, got {type(data).__name__}"
+        )
+    path = Path(data)
+    if path.suffix.lower() not in _PARQUET_SUFFIXES + _JSON_SUFFIXES:
+        raise ValueError(
+            "data must be a JSON lines file (.jsonl, .ndjson, .json) or a Parquet file "
+            f"(.parquet, .pq), got {str(data)!r}"
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"data: no such file {str(data)!r}")
+    return path
+
+
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """The schema's columns of ``frame`` as an Arrow table (DuckDB scans Arrow fastest).
+
+    A column that Arrow cannot convert (Python objects of mixed types) becomes text, which
+    always fits; missing values stay missing.
+    """
+    if frame.columns.duplicated().any():
+        duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        raise ValueError(f"data has duplicated columns {duplicated}")
+    columns = {}
+    for name in EVENT_COLUMNS:
+        if name in frame.columns:
+            try:
+                columns[name] = pa.Array.from_pandas(frame[name])
+            except (pa.ArrowException, TypeError, ValueError):
+                columns[name] = pa.Array.from_pandas(frame[name].astype("str"))
+    return _schema_table(columns, len(frame))
+
+
+def _schema_table(columns: dict, rows: int) -> pa.Table:
+    """A table of the schema's columns found in the input (a placeholder if none was)."""
+    return pa.table(columns) if columns else pa.table({"no_schema_column": pa.nulls(rows)})

@@ -1,0 +1,111 @@
+"""Chapter 5 answer key: every typical mistake is recognised and gets its own hint, and the
+expected answers agree with independent computations (scipy, statsmodels, the formulas)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
+from abteach.answers import ch05
+from abteach.answers.ch05 import EXERCISES
+from abteach.check import CORRECT, INCORRECT, Choice, Number, evaluate
+
+NUMBER_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Number)]
+CHOICE_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Choice)]
+
+
+def expected(exercise_id: str) -> float:
+    exercise = next(ex for ex in EXERCISES if ex.id == exercise_id)
+    return float(exercise.answer.expected())
+
+
+def test_ids_in_order_and_variables_distinct():
+    assert [ex.id for ex in EXERCISES] == [f"05.{k}" for k in range(1, len(EXERCISES) + 1)]
+    assert len({ex.variable for ex in EXERCISES}) == len(EXERCISES)
+
+
+@pytest.mark.parametrize("exercise", NUMBER_EXERCISES, ids=lambda ex: ex.id)
+def test_each_mistake_gets_its_own_hint(exercise):
+    """A mistake must not be accepted as correct, nor be shadowed by an earlier mistake."""
+    number = exercise.answer
+    target = float(number.expected())
+    assert exercise.evaluate(target).status == CORRECT
+    for wrong, explanation in number.mistakes:
+        value = float(wrong())
+        assert not number._close(value, target), explanation
+        result = exercise.evaluate(value)
+        assert result.status == INCORRECT
+        assert result.message == f"not quite. {explanation}"
+
+
+@pytest.mark.parametrize("exercise", CHOICE_EXERCISES, ids=lambda ex: ex.id)
+def test_every_wrong_option_has_a_hint(exercise):
+    choice = exercise.answer
+    assert choice.expected in choice.options
+    assert set(choice.hints) == set(choice.options) - {choice.expected}
+
+
+def test_ztest_answers_match_statsmodels():
+    """05.1-05.3 recomputed with statsmodels: the pooled z-test, the Wald interval of the
+    difference and the log-scale (Katz) interval of the ratio."""
+    counts = np.array([ch05.X_TREATMENT, ch05.X_CONTROL])
+    sizes = np.array([ch05.N_TREATMENT, ch05.N_CONTROL])
+    _, pvalue = proportions_ztest(counts, sizes)
+    assert expected("05.1") == pytest.approx(pvalue, rel=1e-9)
+    low, _ = confint_proportions_2indep(ch05.X_TREATMENT, ch05.N_TREATMENT, ch05.X_CONTROL,
+                                        ch05.N_CONTROL, method="wald", compare="diff")
+    assert expected("05.2") == pytest.approx(low, rel=1e-9)
+    low, _ = confint_proportions_2indep(ch05.X_TREATMENT, ch05.N_TREATMENT, ch05.X_CONTROL,
+                                        ch05.N_CONTROL, method="log", compare="ratio")
+    assert expected("05.3") == pytest.approx(low - 1, rel=1e-9)
+
+
+def test_welch_answers_match_scipy():
+    (m_c, s_c, n_c), (m_t, s_t, n_t) = ch05.MEANS_CONTROL, ch05.MEANS_TREATMENT
+    res = stats.ttest_ind_from_stats(m_t, s_t, n_t, m_c, s_c, n_c, equal_var=False)
+    assert expected("05.4") == pytest.approx(res.statistic, rel=1e-12)
+    v_c, v_t = s_c**2 / n_c, s_t**2 / n_t
+    welch_df = (v_c + v_t) ** 2 / (v_c**2 / (n_c - 1) + v_t**2 / (n_t - 1))
+    assert expected("05.5") == pytest.approx(welch_df, rel=1e-12)
+    # the t distribution with these df gives scipy's p-value
+    assert 2 * stats.t.sf(abs(res.statistic), welch_df) == pytest.approx(res.pvalue, rel=1e-10)
+
+
+def test_delta_method_answer_is_the_three_term_formula():
+    """Deng, Knoblich & Lu (2018), section 3: Var(Y/X) = (s_Y^2/mu_X^2 - 2 mu_Y s_XY/mu_X^3 +
+    mu_Y^2 s_X^2/mu_X^4) / n per arm, the arms independent."""
+    variance = 0.0
+    for clicks, views in ((ch05.CLICKS_CONTROL, ch05.VIEWS_CONTROL),
+                          (ch05.CLICKS_TREATMENT, ch05.VIEWS_TREATMENT)):
+        y, x = np.asarray(clicks, float), np.asarray(views, float)
+        (var_y, cov), (_, var_x) = np.cov(y, x)
+        m_y, m_x = y.mean(), x.mean()
+        variance += (var_y / m_x**2 - 2 * m_y * cov / m_x**3 + m_y**2 * var_x / m_x**4) / len(y)
+    assert expected("05.6") == pytest.approx(math.sqrt(variance), rel=1e-12)
+
+
+def test_naive_ctr_se_is_smaller_than_the_delta_se():
+    """The data of 05.6 are clustered: the naive SE understates the delta-method SE."""
+    naive = EXERCISES[5].answer.mistakes[0][0]()
+    assert naive < 0.9 * expected("05.6")
+
+
+def test_rule_of_thumb_answer_and_rounding_up():
+    """Kohavi, Tang & Xu (2020) ch. 17: n > 355 s^2; the rounded-up count is accepted."""
+    assert expected("05.8") == pytest.approx(355 * 4.5**2, rel=1e-12)
+    assert evaluate("05.8", math.ceil(355 * 4.5**2)).status == CORRECT
+
+
+def test_unanswered_and_wrong_types_never_crash():
+    for exercise in EXERCISES:
+        assert exercise.evaluate(...).status == "not answered yet"
+        assert exercise.evaluate("nonsense").status == INCORRECT
+        assert exercise.evaluate([1, 2]).status == INCORRECT
+
+
+def test_degrees_of_freedom_rounded_to_a_whole_number_are_accepted():
+    assert evaluate("05.5", round(expected("05.5"))).status == CORRECT

@@ -1,0 +1,113 @@
+"""Chapter 8 answer key: the expected answers agree with independent computations
+(statsmodels, scipy, hand-derived step tables), every typical mistake is recognised and gets its
+own hint, and every wrong option of a Choice has a hint."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+import abteach as abt
+from abteach.answers import ch08
+from abteach.answers.ch08 import EXERCISES
+from abteach.check import CORRECT, INCORRECT, Choice, Number, evaluate
+
+NUMBER_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Number)]
+CHOICE_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Choice)]
+
+
+def _expected(exercise_id: str) -> float:
+    exercise = next(ex for ex in EXERCISES if ex.id == exercise_id)
+    return float(exercise.answer.expected())
+
+
+def test_ids_in_order_and_variables_distinct():
+    assert [ex.id for ex in EXERCISES] == [f"08.{k}" for k in range(1, len(EXERCISES) + 1)]
+    assert len({ex.variable for ex in EXERCISES}) == len(EXERCISES)
+    assert len(EXERCISES) >= 4
+
+
+@pytest.mark.parametrize("exercise", NUMBER_EXERCISES, ids=lambda ex: ex.id)
+def test_each_mistake_gets_its_own_hint(exercise):
+    """A mistake must not be accepted as correct, nor be shadowed by an earlier mistake."""
+    number = exercise.answer
+    expected = float(number.expected())
+    assert exercise.evaluate(expected).status == CORRECT
+    for wrong, explanation in number.mistakes:
+        value = float(wrong())
+        assert not number._close(value, expected), explanation
+        result = exercise.evaluate(value)
+        assert result.status == INCORRECT
+        assert result.message == f"not quite. {explanation}"
+
+
+@pytest.mark.parametrize("exercise", CHOICE_EXERCISES, ids=lambda ex: ex.id)
+def test_every_wrong_option_has_a_hint(exercise):
+    choice = exercise.answer
+    assert choice.expected in choice.options
+    assert set(choice.hints) == set(choice.options) - {choice.expected}
+
+
+def test_fwer_twelve_matches_a_seeded_simulation():
+    """1 - (1 - alpha)^m for m = 12 independent null tests, checked on 100,000 simulated families
+    with a binomial band of 4.5 standard errors."""
+    expected = _expected("08.1")
+    p = abt.simulate_pvalues(np.zeros(ch08.M_NULL), n_experiments=100_000, rng=80)
+    simulated = np.mean((p < ch08.ALPHA).any(axis=1))
+    band = 4.5 * math.sqrt(expected * (1 - expected) / 100_000)
+    assert abs(simulated - expected) < band
+    assert "0.6" in EXERCISES[0].answer.mistakes[0][1]  # the hint quotes m * alpha
+    assert math.isclose(ch08.M_NULL * ch08.ALPHA, 0.6)
+
+
+def test_scorecard_counts_agree_with_statsmodels():
+    """Independent implementation: statsmodels.stats.multitest.multipletests."""
+    for exercise_id, method in (("08.2", "bonferroni"), ("08.3", "fdr_bh")):
+        reject = multipletests(ch08.SCORECARD, alpha=ch08.ALPHA, method=method)[0]
+        assert _expected(exercise_id) == reject.sum()
+
+
+def test_scorecard_step_table_derived_by_hand():
+    """Sorted p: .001 .004 .008 .012 .027 .029 .041 .19 .38 .74 against i * 0.005: ranks 1-4 and 6
+    pass, rank 5 (0.027 > 0.025) fails. Hence BH (step-up) rejects 6, a step-down reading stops at
+    4, counting the passing ranks gives 5; Bonferroni (0.005) rejects 2; the raw 0.05 rejects 7.
+    The solution notebook's explanation quotes these numbers."""
+    assert _expected("08.3") == 6
+    assert ch08._bh_stopped_at_first_failure() == 4
+    assert ch08._bh_each_below_own_threshold() == 5
+    assert _expected("08.2") == 2
+    assert sum(p <= 0.05 for p in ch08.SCORECARD) == 7
+
+
+def test_holm_adjusted_a_agrees_with_statsmodels_and_hand_value():
+    """Holm: sorted 0.009 (x5 = 0.045), 0.011 (x4 = 0.044, running max 0.045): variant A gets 0.045."""
+    holm = multipletests(ch08.VARIANTS, method="holm")[1]
+    assert math.isclose(_expected("08.4"), holm[0], rel_tol=1e-12)
+    assert math.isclose(_expected("08.4"), 0.045, rel_tol=1e-12)
+    assert ch08._variant_a_rank() == 2
+    assert min(ch08.VARIANTS) == 0.009  # the hint quotes 5 * 0.009
+
+
+def test_sample_size_agrees_with_the_pooled_formula():
+    """Independent computation of R's power.prop.test formula at alpha = 0.05 / 4 with scipy."""
+    p1, p2, alpha = ch08.P_BASE, ch08.P_TARGET, ch08.ALPHA / ch08.K_VARIANTS
+    z_a, z_b = stats.norm.isf(alpha / 2), stats.norm.isf(0.2)
+    p_bar = (p1 + p2) / 2
+    n = (z_a * math.sqrt(2 * p_bar * (1 - p_bar)) + z_b * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2
+    n /= (p2 - p1) ** 2
+    assert math.isclose(_expected("08.5"), n, rel_tol=1e-6)
+
+
+def test_rounded_up_sample_size_is_accepted():
+    assert evaluate("08.5", math.ceil(_expected("08.5"))).status == CORRECT
+
+
+def test_blank_and_odd_answers_never_crash():
+    for exercise in EXERCISES:
+        for answer in (..., "x", [1, 2], float("nan"), True):
+            result = exercise.evaluate(answer)
+            assert result.status != CORRECT

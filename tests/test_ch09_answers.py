@@ -1,0 +1,108 @@
+"""Chapter 9 answer key: every typical mistake is recognised and gets its own hint, and the
+expected values agree with independent computations (statsmodels WLS, scipy curve_fit, a
+numpy trend test of every simulated experiment)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+from scipy.optimize import curve_fit
+
+from abteach.answers import ch09
+from abteach.answers.ch09 import EXERCISES
+from abteach.check import CORRECT, INCORRECT, Choice, Number
+
+NUMBER_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Number)]
+CHOICE_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Choice)]
+
+
+def _expected(exercise_id: str) -> float:
+    return float(next(ex for ex in EXERCISES if ex.id == exercise_id).answer.expected())
+
+
+def test_ids_in_order_and_variables_distinct():
+    assert [ex.id for ex in EXERCISES] == [f"09.{k}" for k in range(1, len(EXERCISES) + 1)]
+    assert len({ex.variable for ex in EXERCISES}) == len(EXERCISES)
+    assert NUMBER_EXERCISES and CHOICE_EXERCISES, "mix computation and interpretation"
+
+
+@pytest.mark.parametrize("exercise", NUMBER_EXERCISES, ids=lambda ex: ex.id)
+def test_each_mistake_gets_its_own_hint(exercise):
+    """A mistake must not be accepted as correct, nor be shadowed by an earlier mistake."""
+    number = exercise.answer
+    expected = float(number.expected())
+    assert exercise.evaluate(expected).status == CORRECT
+    for wrong, explanation in number.mistakes:
+        value = float(wrong())
+        assert np.isfinite(value), explanation
+        assert not number._close(value, expected), explanation
+        result = exercise.evaluate(value)
+        assert result.status == INCORRECT
+        assert result.message == f"not quite. {explanation}"
+
+
+@pytest.mark.parametrize("exercise", CHOICE_EXERCISES, ids=lambda ex: ex.id)
+def test_every_wrong_option_has_a_hint(exercise):
+    choice = exercise.answer
+    assert choice.expected in choice.options
+    assert set(choice.hints) == set(choice.options) - {choice.expected}
+
+
+def _wls():
+    x = sm.add_constant(np.asarray(ch09.DAY, dtype=float))
+    return sm.WLS(np.asarray(ch09.EFFECT), x, weights=1 / np.asarray(ch09.SE) ** 2).fit(
+        cov_type="fixed scale")
+
+
+def test_slope_and_pvalue_match_statsmodels_wls_with_known_scale():
+    """The trend test is WLS with weights 1/se^2 and the scale fixed at 1 (statsmodels)."""
+    fit = _wls()
+    assert _expected("09.1") == pytest.approx(fit.params[1], rel=1e-10)
+    assert _expected("09.2") == pytest.approx(fit.pvalues[1], rel=1e-8)
+
+
+def test_trend_data_is_a_fair_example():
+    """The 09.1 data fall (novelty), significantly at 5% two-sided but not at 1%, and the
+    unweighted slope differs visibly from the weighted one (the solution quotes both)."""
+    assert _expected("09.1") < 0
+    assert 0.01 < _expected("09.2") < 0.05
+    assert stats.linregress(ch09.DAY, ch09.EFFECT).slope == pytest.approx(-0.0017, abs=5e-5)
+
+
+def test_long_run_effect_matches_scipy_curve_fit():
+    """Independent fit of a + b exp(-t / tau) by scipy with absolute sigma, started at the
+    true values; the interval of the abteach fit covers the simulated truth."""
+    series = ch09._long_run_simulation().by_exposure_day()
+    params, _ = curve_fit(lambda t, a, b, tau: a + b * np.exp(-t / tau), series.day,
+                          series.effect, p0=[0.004, 0.015, 4.0], sigma=series.se,
+                          absolute_sigma=True)
+    assert _expected("09.3") == pytest.approx(params[0], rel=1e-4)
+    fit = ch09._long_run_fit()
+    assert fit.identified
+    assert fit.ci_low < ch09.LONG_RUN_DESIGN["long_run_effect"] < fit.ci_high
+
+
+def test_power_matches_an_independent_trend_test_of_every_experiment():
+    """Recompute the rejection rate from the simulated counts with numpy alone: per-age
+    effects and unpooled SEs, closed-form WLS slope, two-sided normal p-value."""
+    sim = ch09._power_simulation()
+    n_c, x_c = sim.n_control.sum(axis=-2), sim.sum_control.sum(axis=-2)
+    n_t, x_t = sim.n_treatment.sum(axis=-2), sim.sum_treatment.sum(axis=-2)
+    p_c, p_t = x_c / n_c, x_t / n_t
+    effect = p_t - p_c
+    w = 1 / (p_c * (1 - p_c) / n_c + p_t * (1 - p_t) / n_t)
+    t = np.arange(sim.n_days, dtype=float)
+    t_bar = (w * t).sum(-1, keepdims=True) / w.sum(-1, keepdims=True)
+    y_bar = (w * effect).sum(-1, keepdims=True) / w.sum(-1, keepdims=True)
+    sxx = (w * (t - t_bar) ** 2).sum(-1)
+    z = (w * (t - t_bar) * (effect - y_bar)).sum(-1) / sxx * np.sqrt(sxx)
+    rate = np.mean(2 * stats.norm.sf(np.abs(z)) < 0.05)
+    assert _expected("09.5") == pytest.approx(rate, abs=1e-12)
+    assert 0.4 < rate < 0.6
+
+
+def test_first_week_average_overstates_the_long_run_effect():
+    """The hint of 09.3 and the solution say the pooled first week is inflated by novelty."""
+    assert ch09._first_week_pooled() > 2 * _expected("09.3")
