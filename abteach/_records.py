@@ -31,13 +31,22 @@ def format_number(value, digits: int = DIGITS) -> str:
     """Format an int as is and a float to ``digits`` significant digits.
 
     ``g`` formatting switches to scientific notation below 1e-4, so small p-values
-    read as ``1.163e-07`` rather than ``0.000000116``.
+    read as ``1.163e-07`` rather than ``0.000000116``; numbers with at least ``digits``
+    whole digits are printed whole (``15990``, not ``1.599e+04``).
     """
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, numbers.Integral):
         return str(int(value))
-    return format(float(value), f".{digits}g")
+    number = float(value)
+    if 1.0 <= abs(number) < 1e15 and len(str(int(abs(number)))) >= digits:
+        return f"{number:.0f}"  # 15990 rather than 1.599e+04: whole digits are never cut
+    return format(number, f".{digits}g")
+
+
+def brief(value) -> str:
+    """A number in an ``explain()`` text: 4 significant digits (whole digits kept)."""
+    return format_number(value, 4)
 
 
 def format_value(name: str, value) -> str:

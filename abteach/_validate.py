@@ -16,7 +16,7 @@ import numpy as np
 ALTERNATIVES = ("two-sided", "larger", "smaller")
 
 
-def _first_bad(values: np.ndarray, bad: np.ndarray) -> str:
+def first_bad(values: np.ndarray, bad: np.ndarray) -> str:
     """Describe the first offending element of ``values`` flagged in ``bad``."""
     if values.ndim == 0:
         return f"{values.item()!r}"
@@ -45,7 +45,7 @@ def as_float_array(name: str, value) -> np.ndarray:
         raise ValueError(f"{name} must not be empty, got {value!r}")
     finite = np.isfinite(array)
     if not finite.all():
-        raise ValueError(f"{name} must be finite, got {_first_bad(array, ~finite)}")
+        raise ValueError(f"{name} must be finite, got {first_bad(array, ~finite)}")
     return array
 
 
@@ -54,8 +54,20 @@ def check_open_unit(name: str, value) -> np.ndarray:
     array = as_float_array(name, value)
     bad = (array <= 0) | (array >= 1)
     if bad.any():
-        raise ValueError(f"{name} must be in (0, 1), got {_first_bad(array, bad)}")
+        raise ValueError(f"{name} must be in (0, 1), got {first_bad(array, bad)}")
     return array
+
+
+def check_scalar(name: str, array: np.ndarray) -> float:
+    """Return a checked 0-d array as a float; refuse an array where one number is expected."""
+    if np.ndim(array) != 0:
+        raise ValueError(f"{name} must be a single number, got an array of shape {np.shape(array)}")
+    return float(array)
+
+
+def check_alpha(alpha) -> float:
+    """The significance level: one number in (0, 1)."""
+    return check_scalar("alpha", check_open_unit("alpha", alpha))
 
 
 def check_closed_unit(name: str, value) -> np.ndarray:
@@ -63,7 +75,7 @@ def check_closed_unit(name: str, value) -> np.ndarray:
     array = as_float_array(name, value)
     bad = (array < 0) | (array > 1)
     if bad.any():
-        raise ValueError(f"{name} must be in [0, 1], got {_first_bad(array, bad)}")
+        raise ValueError(f"{name} must be in [0, 1], got {first_bad(array, bad)}")
     return array
 
 
@@ -72,7 +84,7 @@ def check_positive(name: str, value) -> np.ndarray:
     array = as_float_array(name, value)
     bad = array <= 0
     if bad.any():
-        raise ValueError(f"{name} must be > 0, got {_first_bad(array, bad)}")
+        raise ValueError(f"{name} must be > 0, got {first_bad(array, bad)}")
     return array
 
 
@@ -81,7 +93,7 @@ def check_nonnegative(name: str, value) -> np.ndarray:
     array = as_float_array(name, value)
     bad = array < 0
     if bad.any():
-        raise ValueError(f"{name} must be >= 0, got {_first_bad(array, bad)}")
+        raise ValueError(f"{name} must be >= 0, got {first_bad(array, bad)}")
     return array
 
 
@@ -94,13 +106,13 @@ def check_count(name: str, value, *, minimum: int = 0) -> np.ndarray:
     array = as_float_array(name, value)
     bad = array != np.round(array)
     if bad.any():
-        raise ValueError(f"{name} must be a whole number, got {_first_bad(array, bad)}")
+        raise ValueError(f"{name} must be a whole number, got {first_bad(array, bad)}")
     bad = array < minimum
     if bad.any():
-        raise ValueError(f"{name} must be >= {minimum}, got {_first_bad(array, bad)}")
+        raise ValueError(f"{name} must be >= {minimum}, got {first_bad(array, bad)}")
     bad = array > 2**53
     if bad.any():
-        raise ValueError(f"{name} must be at most 2**53, got {_first_bad(array, bad)}")
+        raise ValueError(f"{name} must be at most 2**53, got {first_bad(array, bad)}")
     return array.astype(np.int64)
 
 

@@ -49,10 +49,12 @@ from abteach._records import Record, format_number
 from abteach._validate import (
     as_float_array,
     as_generator,
+    check_alpha,
     check_closed_unit,
     check_int,
     check_nonnegative,
     check_open_unit,
+    check_scalar,
 )
 
 #: FNV-1a 32-bit parameters (Noll): start value and multiplier.
@@ -136,10 +138,7 @@ def _check_version(hash_version) -> int:
 
 
 def _check_scalar_unit(name: str, value) -> float:
-    array = check_closed_unit(name, value)
-    if array.ndim != 0:
-        raise ValueError(f"{name} must be a single number, got an array of shape {array.shape}")
-    return float(array)
+    return check_scalar(name, check_closed_unit(name, value))
 
 
 def _check_weights(weights) -> list[float]:
@@ -1088,13 +1087,6 @@ def _aa_statistics(values: np.ndarray, variants: np.ndarray, weights, alpha: flo
     )
 
 
-def _check_alpha(alpha) -> float:
-    array = check_open_unit("alpha", alpha)
-    if array.ndim != 0:
-        raise ValueError(f"alpha must be a single number, got an array of shape {array.shape}")
-    return float(array)
-
-
 def aa_test(values, variants, *, weights=(0.5, 0.5), alpha: float = 0.05) -> AATest:
     """Check one A/A split: is the metric balanced, and is the sample ratio as designed?
 
@@ -1155,7 +1147,7 @@ def aa_test(values, variants, *, weights=(0.5, 0.5), alpha: float = 0.05) -> AAT
     population variances are involved, *Biometrika* 34, 28-35.
     """
     weights = _check_two_weights(weights)
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     metric = as_float_array("values", values)
     if metric.ndim != 1:
         raise ValueError(
@@ -1198,7 +1190,7 @@ def simulate_aa(values, *, n_runs: int, weights=(0.5, 0.5), alpha: float = 0.05,
         Every numeric field is an array of length ``n_runs``.
     """
     weights = _check_two_weights(weights)
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     n_runs = check_int("n_runs", n_runs, minimum=1)
     generator = as_generator(rng)
     metric = as_float_array("values", values)

@@ -39,17 +39,17 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special, stats
 
-from abteach._records import Record, format_number
+from abteach._records import Record, brief as _f, format_number
 from abteach._validate import (
     as_float_array,
     as_generator,
     broadcast,
+    check_alpha,
     check_alternative,
     check_choice,
     check_count,
     check_int,
     check_nonnegative,
-    check_open_unit,
     scalar_or_array,
 )
 
@@ -93,13 +93,6 @@ _BLOCK = 2**22
 def _counts_or_array(array: np.ndarray):
     """Return a Python int for a 0-d count array and an independent copy otherwise."""
     return int(array) if array.ndim == 0 else np.array(array)
-
-
-def _check_scalar_alpha(alpha) -> float:
-    array = check_open_unit("alpha", alpha)
-    if array.ndim != 0:
-        raise ValueError(f"alpha must be a single number, got an array of shape {array.shape}")
-    return float(array)
 
 
 def _check_flag(name: str, value) -> bool:
@@ -300,8 +293,6 @@ def _compare(est_c, var_c, est_t, var_t, alternative: str, alpha: float, df=None
 # --------------------------------------------------------------------------------------------
 
 
-def _f(value) -> str:
-    return format_number(value, 4)
 
 
 def _level(alpha: float) -> str:
@@ -546,7 +537,7 @@ def ztest_proportions(
     """
     alternative = check_alternative(alternative)
     pooled = _check_flag("pooled", pooled)
-    alpha = _check_scalar_alpha(alpha)
+    alpha = check_alpha(alpha)
     x_c = check_count("x_control", x_control)
     n_c = check_count("n_control", n_control, minimum=1)
     x_t = check_count("x_treatment", x_treatment)
@@ -697,7 +688,7 @@ def chisq_proportions(successes, trials, *, alpha: float = 0.05) -> ProportionsC
     >>> print(f"{res.statistic:.1f} {res.df} {res.pvalue:.6f}")
     12.6 3 0.005585
     """
-    alpha = _check_scalar_alpha(alpha)
+    alpha = check_alpha(alpha)
     x, n = broadcast(
         successes=check_count("successes", successes),
         trials=check_count("trials", trials, minimum=1),
@@ -936,7 +927,7 @@ def welch_ttest_from_stats(
     5.300090 1.1632e-07
     """
     alternative = check_alternative(alternative)
-    alpha = _check_scalar_alpha(alpha)
+    alpha = check_alpha(alpha)
     equal_var = _check_flag("equal_var", equal_var)
     arrays = broadcast(
         mean_control=as_float_array("mean_control", mean_control),
@@ -1004,7 +995,7 @@ def welch_ttest(
     -1.8608 17.776 0.07939
     """
     alternative = check_alternative(alternative)
-    alpha = _check_scalar_alpha(alpha)
+    alpha = check_alpha(alpha)
     equal_var = _check_flag("equal_var", equal_var)
     c, t = _sample("control", control), _sample("treatment", treatment)
     lead = _experiments("control", c, "treatment", t)
@@ -1204,7 +1195,7 @@ def ratio_metric_test(
     """
     method = check_choice("method", method, RATIO_METHODS)
     alternative = check_alternative(alternative)
-    alpha = _check_scalar_alpha(alpha)
+    alpha = check_alpha(alpha)
     r_c, v_c, n_c = _ratio_arm("num_control", num_control, "den_control", den_control, method)
     r_t, v_t, n_t = _ratio_arm(
         "num_treatment", num_treatment, "den_treatment", den_treatment, method
@@ -1530,7 +1521,7 @@ def bootstrap_ci(
     """
     method = check_choice("method", method, BOOTSTRAP_METHODS)
     alternative = check_alternative(alternative)
-    alpha = _check_scalar_alpha(alpha)
+    alpha = check_alpha(alpha)
     n_resamples = check_int("n_resamples", n_resamples, minimum=1)
     generator = as_generator(rng)
     if statistic is None:

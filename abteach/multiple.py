@@ -83,6 +83,7 @@ from abteach._validate import (
     check_closed_unit,
     check_int,
     check_open_unit,
+    check_scalar,
 )
 from abteach.inference import ztest_proportions
 
@@ -117,12 +118,6 @@ def _check_pvalues(pvalues) -> np.ndarray:
             f"got the single number {array.item()!r}"
         )
     return array
-
-
-def _check_scalar(name: str, array: np.ndarray) -> float:
-    if array.ndim != 0:
-        raise ValueError(f"{name} must be a single number, got an array of shape {array.shape}")
-    return float(array)
 
 
 def _step_factors(method: str, m: int) -> np.ndarray:
@@ -274,7 +269,7 @@ def multiple_tests(pvalues, *, method: str, alpha: float = 0.05) -> MultipleTest
     """
     p = np.array(_check_pvalues(pvalues))
     method = check_choice("method", method, METHODS)
-    alpha = _check_scalar("alpha", check_open_unit("alpha", alpha))
+    alpha = check_scalar("alpha", check_open_unit("alpha", alpha))
     adjusted = _adjust(p, method)
     reject = adjusted <= alpha
     counts = reject.sum(axis=-1)
@@ -421,7 +416,7 @@ def simulate_pvalues(
             f"effects must be a 1-D array, one entry per hypothesis, got shape {mu.shape}"
         )
     size = check_int("n_experiments", n_experiments, minimum=1)
-    r = _check_scalar("correlation", check_closed_unit("correlation", correlation))
+    r = check_scalar("correlation", check_closed_unit("correlation", correlation))
     alternative = check_alternative(alternative)
     generator = as_generator(rng)
     common = generator.standard_normal((size, 1))
@@ -489,7 +484,7 @@ def simulate_many_variants(
     ----------
     Dunnett (1955); Kohavi, Tang & Xu (2020), ch. 17 (multiple variants and metrics).
     """
-    p_c = _check_scalar("p_control", check_closed_unit("p_control", p_control))
+    p_c = check_scalar("p_control", check_closed_unit("p_control", p_control))
     p_v = check_closed_unit("p_variants", p_variants)
     if p_v.ndim != 1:
         raise ValueError(

@@ -69,8 +69,30 @@ def _add_tag(cell, tag: str) -> None:
         _tags(cell).append(tag)
 
 
+def merge_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) outputs into one.
+
+    How many stream messages a cell's prints arrive in depends on timing, so without this
+    two runs of the same notebook could store the same text split differently.
+    """
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
+
+
 def normalize(nb, *, url: str):
-    """Return ``nb`` normalised in place: set-up cell first, numbered ids, fixed metadata.
+    """Return ``nb`` normalised in place: set-up cell first, numbered ids, fixed metadata,
+    consecutive stream outputs merged.
 
     Solution cells get the ``hide-input`` tag (the book shows them folded).
     """
@@ -91,6 +113,7 @@ def normalize(nb, *, url: str):
         if not cell.metadata.get("tags"):
             cell.metadata.pop("tags", None)
         if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
             for output in cell.outputs:
                 output.get("metadata", {}).pop("execution", None)
     chapter = nb.metadata.get("abteach", {})

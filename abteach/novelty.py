@@ -84,19 +84,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from abteach._records import Record, format_number
+from abteach._records import Record, brief as _f, format_number
 from abteach._validate import (
     as_float_array,
     as_generator,
     broadcast,
+    check_alpha,
     check_alternative,
     check_choice,
     check_closed_unit,
     check_count,
     check_int,
     check_nonnegative,
-    check_open_unit,
     check_positive,
+    check_scalar,
     scalar_or_array,
 )
 
@@ -128,23 +129,6 @@ _GRID = 200  # log-spaced values of tau in the profile search
 _ITERATIONS = 60  # golden-section and bisection steps (bracket shrinks below 1e-9)
 _AT_BOUND = 1e-6  # |log(tau / bound)| below this: the estimate sits on the bound
 _GOLDEN = (np.sqrt(5.0) - 1) / 2
-
-
-def _f(value) -> str:
-    return format_number(value, 4)
-
-
-def _check_alpha(alpha) -> float:
-    array = check_open_unit("alpha", alpha)
-    if array.ndim != 0:
-        raise ValueError(f"alpha must be a single number, got an array of shape {array.shape}")
-    return float(array)
-
-
-def _scalar(name: str, array: np.ndarray) -> float:
-    if array.ndim != 0:
-        raise ValueError(f"{name} must be a single number, got an array of shape {array.shape}")
-    return float(array)
 
 
 def _first(bad: np.ndarray) -> str:
@@ -350,7 +334,7 @@ def daily_effects(
     >>> print(res.effect.round(3), res.se.round(4))
     [0.03 0.01] [0.0143 0.0137]
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     days = _day_axis(day)
     if (sum_sq_control is None) != (sum_sq_treatment is None):
         missing = "sum_sq_control" if sum_sq_control is None else "sum_sq_treatment"
@@ -584,7 +568,7 @@ def trend_test(
     """
     scale = check_choice("scale", scale, SCALES)
     alternative = check_alternative(alternative)
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     t, z, w, s_min = _series(time, effect, se, minimum=2, what="for a trend")
     if t.size < 3:
         raise ValueError(f"a trend needs at least 3 time points, got {t.size}")
@@ -901,7 +885,7 @@ def fit_decay(time, effect, se, *, tau_bounds=None, alpha: float = 0.05) -> Deca
     span (the data show the curve flatten); otherwise run the experiment longer, or keep a
     long-term holdout.
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     t, z, w, s_min = _series(time, effect, se, minimum=4, what="for a 3-parameter curve",
                              nonnegative_time=True)
     bounds = _tau_bounds(tau_bounds, t)
@@ -1118,7 +1102,7 @@ def _effect_curve(profile, long_run_effect, amplitude, tau, n_days):
         )
     if tau is None:
         raise ValueError(f"tau must be given (> 0, in days) for profile {profile!r}, got None")
-    tau = _scalar("tau", check_positive("tau", tau))
+    tau = check_scalar("tau", check_positive("tau", tau))
     sign = 1.0 if profile == "novelty" else -1.0
     return long_run_effect + sign * amplitude * np.exp(-np.arange(n_days) / tau), tau
 
@@ -1207,18 +1191,18 @@ def simulate_daily_effects(
     """
     profile = check_choice("profile", profile, PROFILES)
     metric = check_choice("metric", metric, METRICS)
-    a = _scalar("long_run_effect", as_float_array("long_run_effect", long_run_effect))
-    amplitude = _scalar("amplitude", as_float_array("amplitude", amplitude))
+    a = check_scalar("long_run_effect", as_float_array("long_run_effect", long_run_effect))
+    amplitude = check_scalar("amplitude", as_float_array("amplitude", amplitude))
     if amplitude < 0:
         raise ValueError(f"amplitude must be >= 0 (the profile sets the sign of b), got "
                          f"{amplitude!r}")
     days = check_int("n_days", n_days, minimum=2)
     curve, tau = _effect_curve(profile, a, amplitude, tau, days)
-    baseline = _scalar("baseline", as_float_array("baseline", baseline))
+    baseline = check_scalar("baseline", as_float_array("baseline", baseline))
     if metric == "binary":
         if sd is not None:
             raise ValueError(f"sd is only used for metric='continuous', got sd={sd!r}")
-        baseline = _scalar("baseline", check_closed_unit("baseline", baseline))
+        baseline = check_scalar("baseline", check_closed_unit("baseline", baseline))
         bad = (baseline + curve < 0) | (baseline + curve > 1)
         if bad.any():
             raise ValueError(
@@ -1228,7 +1212,7 @@ def simulate_daily_effects(
     elif sd is None:
         raise ValueError("sd must be given (> 0) for metric='continuous', got None")
     else:
-        sd = _scalar("sd", check_positive("sd", sd))
+        sd = check_scalar("sd", check_positive("sd", sd))
     new = check_count("new_users_per_day", new_users_per_day)
     new = np.broadcast_to(new, (days,)).copy() if new.ndim == 0 else new
     if new.shape != (days,):
@@ -1236,7 +1220,7 @@ def simulate_daily_effects(
                          f"got shape {new.shape}")
     if new[0] < 2:
         raise ValueError(f"new_users_per_day must be >= 2 on the first day, got {new[0]}")
-    r = _scalar("return_rate", check_closed_unit("return_rate", return_rate))
+    r = check_scalar("return_rate", check_closed_unit("return_rate", return_rate))
     if r == 0 and (new == 0).any():
         raise ValueError(
             "new_users_per_day must be > 0 on every day when return_rate is 0 (nobody would "

@@ -58,7 +58,7 @@ import numpy as np
 from scipy import special, stats
 
 from abteach._validate import (
-    _first_bad,
+    first_bad,
     as_float_array,
     broadcast,
     check_alternative,
@@ -199,7 +199,7 @@ def _solve_increasing(func, low, high, *, maxiter: int = 200) -> np.ndarray:
 def _refuse_where(bad: np.ndarray, message: str, *values: np.ndarray) -> None:
     """Raise ValueError(message) quoting the first element of ``values`` flagged by ``bad``."""
     if bad.any():
-        quoted = " and ".join(_first_bad(v, bad) for v in values)
+        quoted = " and ".join(first_bad(v, bad) for v in values)
         raise ValueError(message.format(quoted))
 
 

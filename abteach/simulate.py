@@ -28,7 +28,7 @@ from abteach._validate import (
     check_closed_unit,
     check_int,
     check_open_unit,
-    check_positive,
+    check_scalar,
 )
 from abteach.events import EVENT_COLUMNS, EVENT_TYPES, VARIANTS
 
@@ -46,14 +46,8 @@ class SimulatedConversions(NamedTuple):
     n_treatment: int
 
 
-def _scalar(name: str, array: np.ndarray) -> float:
-    if array.ndim != 0:
-        raise ValueError(f"{name} must be a single number, got an array of shape {array.shape}")
-    return float(array)
-
-
 def _check_rate(name: str, value) -> float:
-    return _scalar(name, check_closed_unit(name, value))
+    return check_scalar(name, check_closed_unit(name, value))
 
 
 def simulate_conversions(
@@ -229,7 +223,7 @@ class DelayedEvents(NamedTuple):
 
 def _check_number(name: str, value, *, above=None, at_least=None, at_most=None) -> float:
     """A single finite number with optional bounds, named in the error."""
-    number = _scalar(name, as_float_array(name, value))
+    number = check_scalar(name, as_float_array(name, value))
     if above is not None and number <= above:
         raise ValueError(f"{name} must be > {above:g}, got {value!r}")
     if at_least is not None and number < at_least:
@@ -416,7 +410,7 @@ def simulate_events(
     n_days = check_int("days", days, minimum=1)
     if n_days > MAX_DAYS:
         raise ValueError(f"days must be <= {MAX_DAYS}, got {days!r}")
-    p_c = _scalar("p_purchase", check_open_unit("p_purchase", p_purchase))
+    p_c = check_scalar("p_purchase", check_open_unit("p_purchase", p_purchase))
     relative = _check_number("lift", lift, above=-1.0)
     p_t = p_c * (1 + relative)
     if p_t >= 1:
@@ -434,14 +428,14 @@ def simulate_events(
     sigma = _check_number("revenue_sigma", revenue_sigma, at_least=0.0, at_most=MAX_LOG_SD)
     extra_sessions = _check_number("sessions_per_user", sessions_per_user, at_least=1.0) - 1
     extra_views = _check_number("page_views_per_session", page_views_per_session, at_least=1.0) - 1
-    click = _scalar("p_click", check_open_unit("p_click", p_click))
+    click = check_scalar("p_click", check_open_unit("p_click", p_click))
     expected = n * (1 + (1 + extra_sessions) * (1 + extra_views) * (1 + click))
     if expected > MAX_EVENTS:
         raise ValueError(
             "n_users, sessions_per_user and page_views_per_session ask for about "
             f"{expected:.3g} events, more than MAX_EVENTS = {MAX_EVENTS:,}"
         )
-    share = _scalar("treatment_share", check_open_unit("treatment_share", treatment_share))
+    share = check_scalar("treatment_share", check_open_unit("treatment_share", treatment_share))
     name = _check_experiment(experiment)
     origin = _check_timestamp("start", start)
     generator = as_generator(rng)
@@ -561,7 +555,7 @@ def _check_event_types(event_types) -> tuple[str, ...]:
 
 
 def _check_fraction(fraction) -> float:
-    return _scalar("fraction", check_closed_unit("fraction", fraction))
+    return check_scalar("fraction", check_closed_unit("fraction", fraction))
 
 
 def _in_scope(events: pd.DataFrame, variant, event_types) -> np.ndarray:
@@ -722,7 +716,7 @@ def mislabel_local_time(
     """
     frame = _check_events(events)
     share = _check_fraction(fraction)
-    offset = _scalar("utc_offset_hours", as_float_array("utc_offset_hours", utc_offset_hours))
+    offset = check_scalar("utc_offset_hours", as_float_array("utc_offset_hours", utc_offset_hours))
     if abs(offset) > 14:
         raise ValueError(f"utc_offset_hours must be in [-14, 14], got {utc_offset_hours!r}")
     scope = _in_scope(frame, _check_variant(variant), _check_event_types(event_types))

@@ -35,13 +35,14 @@ from scipy import special, stats
 
 from abteach._records import Record, format_number
 from abteach._validate import (
-    _first_bad,
     as_float_array,
     as_generator,
     check_choice,
     check_count,
     check_int,
     check_open_unit,
+    check_scalar,
+    first_bad,
     scalar_or_array,
 )
 
@@ -73,12 +74,7 @@ _RELATIVE_ERROR = 1 + 1e-7
 
 
 def _check_threshold(threshold) -> float:
-    array = check_open_unit("threshold", threshold)
-    if array.ndim != 0:
-        raise ValueError(
-            f"threshold must be a single number, got an array of shape {array.shape}"
-        )
-    return float(array)
+    return check_scalar("threshold", check_open_unit("threshold", threshold))
 
 
 def _check_counts(name: str, counts, *, minimum_ndim: int = 1) -> np.ndarray:
@@ -103,12 +99,12 @@ def _check_ratios(expected_ratios, arms: int) -> np.ndarray:
         )
     bad = ratios <= 0
     if bad.any():
-        raise ValueError(f"expected_ratios must be > 0, got {_first_bad(ratios, bad)}")
+        raise ValueError(f"expected_ratios must be > 0, got {first_bad(ratios, bad)}")
     total = ratios.sum(axis=-1)
     off = np.abs(total - 1) > 1e-9
     if off.any():
         raise ValueError(
-            f"expected_ratios must sum to 1, got a sum of {_first_bad(total, off)} "
+            f"expected_ratios must sum to 1, got a sum of {first_bad(total, off)} "
             f"(from {expected_ratios!r})"
         )
     return ratios / total[..., None]
@@ -372,7 +368,7 @@ def srm_test(
     if (totals == 0).any():
         raise ValueError(
             "counts must contain at least one unit, got a total of "
-            f"{_first_bad(totals, totals == 0)}"
+            f"{first_bad(totals, totals == 0)}"
         )
     shares = _check_ratios(expected_ratios, observed.shape[-1])
     try:

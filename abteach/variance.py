@@ -66,8 +66,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from abteach._records import Record, format_number
-from abteach._validate import as_float_array, check_alternative, check_choice, check_open_unit
+from abteach._records import Record, brief as _f, format_number
+from abteach._validate import as_float_array, check_alpha, check_alternative, check_choice
 from abteach.inference import welch_ttest_from_stats
 
 __all__ = ["MISSING", "CupedAdjustment", "CupedTest", "cuped_adjust", "cuped_test"]
@@ -357,8 +357,6 @@ def cuped_adjust(y, x, *, theta=None, missing: str = "raise") -> CupedAdjustment
 _EXACT_FIT = 1e-16
 
 
-def _f(value) -> str:
-    return format_number(value, 4)
 
 
 def _term(value) -> str:
@@ -574,12 +572,7 @@ def cuped_test(
     SE 0.0396 with CUPED, 0.0558 without
     """
     alternative = check_alternative(alternative)
-    alpha_array = check_open_unit("alpha", alpha)
-    if alpha_array.ndim != 0:
-        raise ValueError(
-            f"alpha must be a single number, got an array of shape {alpha_array.shape}"
-        )
-    alpha = float(alpha_array)
+    alpha = check_alpha(alpha)
     missing = check_choice("missing", missing, MISSING)
     y_c = _metric("y_control", y_control)
     x_c, observed_c = _covariate("x_control", x_control, missing)

@@ -121,3 +121,19 @@ def test_config_builds_strictly_and_has_launch_buttons():
     assert "abteach.book" in config["sphinx"]["extra_extensions"]
     assert not (ROOT / "_static").exists(), "Book 1 would link every .js in _static from every page"
     assert not (ROOT / "binder").exists(), "a binder/ folder silently overrides the root requirements"
+
+
+def test_normalize_merges_stream_outputs_split_by_timing():
+    """The same prints arrive as one or several stream messages; the stored form is one."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print('a'); print('b')")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+        nbformat.v4.new_output("display_data", data={"text/plain": "x"}),
+        nbformat.v4.new_output("stream", name="stdout", text="c\n"),
+    ]
+    nb.cells = [cell]
+    out = normalize(nb, url="https://example.org/repo").cells[1].outputs
+    assert [o.output_type for o in out] == ["stream", "display_data", "stream"]
+    assert out[0].text == "a\nb\n" and out[2].text == "c\n"
