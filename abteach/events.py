@@ -409,6 +409,9 @@ class EventStore:
                             f"got {memory_limit!r}")
         self.path = None if path is None else Path(path)
         self._con = duckdb.connect(":memory:" if path is None else str(path))
+        # DuckDB draws a progress bar (a widget in Jupyter) for queries slower than 2 s,
+        # which would make a notebook's stored output depend on the machine's speed.
+        self._con.execute("SET enable_progress_bar = false")
         self._con.execute("SET TimeZone = 'UTC'")
         if memory_limit is not None:
             quoted = memory_limit.replace("'", "''")

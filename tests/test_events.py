@@ -693,3 +693,10 @@ def test_fuzz_json_lines_never_crash(tmp_path_factory, lines):
     path.write_text("\n".join(line.replace("\n", " ") for line in lines), encoding="utf-8")
     with EventStore() as store:
         check_store_invariants(store, store.ingest(path))
+
+
+def test_store_never_draws_a_progress_bar():
+    """A slow query must not add a progress widget to a notebook's output (nbval would see it)."""
+    with EventStore() as store:
+        setting = store.query("SELECT current_setting('enable_progress_bar') AS on_").iloc[0, 0]
+    assert setting in (False, "false")
