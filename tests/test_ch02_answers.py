@@ -1,45 +1,15 @@
-"""Chapter 2 answer key: every typical mistake is recognised and gets its own hint, and the
-numbers quoted in the Choice hints are the ones abteach computes."""
+"""Chapter 2 answer key: the numbers quoted in the Choice hints are the ones abteach computes,
+and rounded answers are accepted."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-import pytest
 
 import abteach as abt
 from abteach.answers.ch02 import EXERCISES
-from abteach.check import CORRECT, INCORRECT, Choice, Number, evaluate
-
-NUMBER_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Number)]
-CHOICE_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Choice)]
-
-
-def test_ids_in_order_and_variables_distinct():
-    assert [ex.id for ex in EXERCISES] == [f"02.{k}" for k in range(1, len(EXERCISES) + 1)]
-    assert len({ex.variable for ex in EXERCISES}) == len(EXERCISES)
-
-
-@pytest.mark.parametrize("exercise", NUMBER_EXERCISES, ids=lambda ex: ex.id)
-def test_each_mistake_gets_its_own_hint(exercise):
-    """A mistake must not be accepted as correct, nor be shadowed by an earlier mistake."""
-    number = exercise.answer
-    expected = float(number.expected())
-    assert exercise.evaluate(expected).status == CORRECT
-    for wrong, explanation in number.mistakes:
-        value = float(wrong())
-        assert not number._close(value, expected), explanation
-        result = exercise.evaluate(value)
-        assert result.status == INCORRECT
-        assert result.message == f"not quite. {explanation}"
-
-
-@pytest.mark.parametrize("exercise", CHOICE_EXERCISES, ids=lambda ex: ex.id)
-def test_every_wrong_option_has_a_hint(exercise):
-    choice = exercise.answer
-    assert choice.expected in choice.options
-    assert set(choice.hints) == set(choice.options) - {choice.expected}
+from abteach.check import CORRECT, evaluate
 
 
 def test_rounded_up_sample_size_is_accepted():

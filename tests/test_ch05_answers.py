@@ -1,5 +1,5 @@
-"""Chapter 5 answer key: every typical mistake is recognised and gets its own hint, and the
-expected answers agree with independent computations (scipy, statsmodels, the formulas)."""
+"""Chapter 5 answer key: the expected answers agree with independent computations (scipy,
+statsmodels, the formulas), and rounded answers are accepted."""
 
 from __future__ import annotations
 
@@ -12,41 +12,12 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 
 from abteach.answers import ch05
 from abteach.answers.ch05 import EXERCISES
-from abteach.check import CORRECT, INCORRECT, Choice, Number, evaluate
-
-NUMBER_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Number)]
-CHOICE_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Choice)]
+from abteach.check import CORRECT, evaluate
 
 
 def expected(exercise_id: str) -> float:
     exercise = next(ex for ex in EXERCISES if ex.id == exercise_id)
     return float(exercise.answer.expected())
-
-
-def test_ids_in_order_and_variables_distinct():
-    assert [ex.id for ex in EXERCISES] == [f"05.{k}" for k in range(1, len(EXERCISES) + 1)]
-    assert len({ex.variable for ex in EXERCISES}) == len(EXERCISES)
-
-
-@pytest.mark.parametrize("exercise", NUMBER_EXERCISES, ids=lambda ex: ex.id)
-def test_each_mistake_gets_its_own_hint(exercise):
-    """A mistake must not be accepted as correct, nor be shadowed by an earlier mistake."""
-    number = exercise.answer
-    target = float(number.expected())
-    assert exercise.evaluate(target).status == CORRECT
-    for wrong, explanation in number.mistakes:
-        value = float(wrong())
-        assert not number._close(value, target), explanation
-        result = exercise.evaluate(value)
-        assert result.status == INCORRECT
-        assert result.message == f"not quite. {explanation}"
-
-
-@pytest.mark.parametrize("exercise", CHOICE_EXERCISES, ids=lambda ex: ex.id)
-def test_every_wrong_option_has_a_hint(exercise):
-    choice = exercise.answer
-    assert choice.expected in choice.options
-    assert set(choice.hints) == set(choice.options) - {choice.expected}
 
 
 def test_ztest_answers_match_statsmodels():
@@ -98,13 +69,6 @@ def test_rule_of_thumb_answer_and_rounding_up():
     """Kohavi, Tang & Xu (2020) ch. 17: n > 355 s^2; the rounded-up count is accepted."""
     assert expected("05.8") == pytest.approx(355 * 4.5**2, rel=1e-12)
     assert evaluate("05.8", math.ceil(355 * 4.5**2)).status == CORRECT
-
-
-def test_unanswered_and_wrong_types_never_crash():
-    for exercise in EXERCISES:
-        assert exercise.evaluate(...).status == "not answered yet"
-        assert exercise.evaluate("nonsense").status == INCORRECT
-        assert exercise.evaluate([1, 2]).status == INCORRECT
 
 
 def test_degrees_of_freedom_rounded_to_a_whole_number_are_accepted():

@@ -1,55 +1,23 @@
 """Chapter 8 answer key: the expected answers agree with independent computations
-(statsmodels, scipy, hand-derived step tables), every typical mistake is recognised and gets its
-own hint, and every wrong option of a Choice has a hint."""
+(statsmodels, scipy, hand-derived step tables) and rounded answers are accepted."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 import abteach as abt
 from abteach.answers import ch08
 from abteach.answers.ch08 import EXERCISES
-from abteach.check import CORRECT, INCORRECT, Choice, Number, evaluate
-
-NUMBER_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Number)]
-CHOICE_EXERCISES = [ex for ex in EXERCISES if isinstance(ex.answer, Choice)]
+from abteach.check import CORRECT, evaluate
 
 
 def _expected(exercise_id: str) -> float:
     exercise = next(ex for ex in EXERCISES if ex.id == exercise_id)
     return float(exercise.answer.expected())
-
-
-def test_ids_in_order_and_variables_distinct():
-    assert [ex.id for ex in EXERCISES] == [f"08.{k}" for k in range(1, len(EXERCISES) + 1)]
-    assert len({ex.variable for ex in EXERCISES}) == len(EXERCISES)
-    assert len(EXERCISES) >= 4
-
-
-@pytest.mark.parametrize("exercise", NUMBER_EXERCISES, ids=lambda ex: ex.id)
-def test_each_mistake_gets_its_own_hint(exercise):
-    """A mistake must not be accepted as correct, nor be shadowed by an earlier mistake."""
-    number = exercise.answer
-    expected = float(number.expected())
-    assert exercise.evaluate(expected).status == CORRECT
-    for wrong, explanation in number.mistakes:
-        value = float(wrong())
-        assert not number._close(value, expected), explanation
-        result = exercise.evaluate(value)
-        assert result.status == INCORRECT
-        assert result.message == f"not quite. {explanation}"
-
-
-@pytest.mark.parametrize("exercise", CHOICE_EXERCISES, ids=lambda ex: ex.id)
-def test_every_wrong_option_has_a_hint(exercise):
-    choice = exercise.answer
-    assert choice.expected in choice.options
-    assert set(choice.hints) == set(choice.options) - {choice.expected}
 
 
 def test_fwer_twelve_matches_a_seeded_simulation():
@@ -104,10 +72,3 @@ def test_sample_size_agrees_with_the_pooled_formula():
 
 def test_rounded_up_sample_size_is_accepted():
     assert evaluate("08.5", math.ceil(_expected("08.5"))).status == CORRECT
-
-
-def test_blank_and_odd_answers_never_crash():
-    for exercise in EXERCISES:
-        for answer in (..., "x", [1, 2], float("nan"), True):
-            result = exercise.evaluate(answer)
-            assert result.status != CORRECT

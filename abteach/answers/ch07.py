@@ -196,9 +196,9 @@ EXERCISES = (
     ),
     Exercise(
         "07.6",
-        "still_unbiased",
+        "biased",
         Boolean(
-            False,
+            True,
             hint="CUPED is unbiased only because E[mean X_t - mean X_c] = 0, which randomisation "
             "guarantees for data measured BEFORE the treatment. Here the treatment moved X "
             "(p = 1e-15), so theta * (mean X_t - mean X_c) removes part of the real effect, "
