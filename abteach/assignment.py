@@ -57,12 +57,12 @@ from abteach._validate import (
     check_scalar,
 )
 
-#: FNV-1a 32-bit parameters (Noll): start value and multiplier.
+#: FNV-1a 32-bit parameters (Noll) — start value and multiplier.
 FNV_OFFSET_BASIS = 0x811C9DC5
 FNV_PRIME = 0x01000193
 #: How far the weights may sum from 1.
 WEIGHT_TOLERANCE = 1e-9
-#: GrowthBook hash versions and their number of levels: v1 gives k / 1000, v2 gives k / 10000.
+#: GrowthBook hash versions and their number of levels — v1 gives k / 1000, v2 gives k / 10000.
 HASH_LEVELS = {1: 1000, 2: 10000}
 
 # --- argument checks ----------------------------------------------------------------------

@@ -73,7 +73,7 @@ EVENT_SCHEMA = (
 )
 EVENT_COLUMNS = tuple(field.name for field in EVENT_SCHEMA)
 
-#: The event that triggers the treatment: the changed page is reached by a click.
+#: The event that triggers the treatment — the changed page is reached by a click.
 TRIGGER_EVENT = "click"
 #: A gap longer than this between two events of a unit starts a new session.
 SESSION_GAP_MINUTES = 30
@@ -101,7 +101,7 @@ _CHECKS = {
     "non-finite revenue": "NOT isfinite(revenue)",
     "negative revenue": "revenue < 0",
 }
-#: Why an event was quarantined: a JSON line that is not an object, then the checks.
+#: Why an event was quarantined — a JSON line that is not an object, then the checks.
 QUARANTINE_REASONS = ("invalid JSON", "not a JSON object", *_CHECKS)
 
 # --------------------------------------------------------------------------------------
@@ -158,19 +158,19 @@ user_metrics AS (
     GROUP BY experiment, variant, unit_id
 )"""
 
-#: The analysis population: every event of an exposed unit from its first exposure on.
+#: The analysis population — every event of an exposed unit from its first exposure on.
 EXPOSED_EVENTS_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, select="""\
 SELECT experiment, variant, unit_id, event_type, revenue, timestamp, exposed_at
 FROM exposed_events
 ORDER BY experiment, variant, unit_id, timestamp""")
 
-#: One row per exposed unit: sessions, page views, clicks, purchases, revenue, conversion.
+#: One row per exposed unit — sessions, page views, clicks, purchases, revenue, conversion.
 USER_METRICS_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, select="""\
 SELECT *
 FROM user_metrics
 ORDER BY experiment, variant, unit_id""")
 
-#: One row per arm: means and variances of the user-level metrics, the sufficient
+#: One row per arm — means and variances of the user-level metrics, the sufficient
 #: statistics of the tests (and the covariance that the delta method needs for the ratio).
 ARM_SUMMARY_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, select="""\
 SELECT experiment, variant,
@@ -226,7 +226,7 @@ cumulative AS (
     )
 )"""
 
-#: One row per UTC day and arm: cumulative users, converters and revenue up to that day.
+#: One row per UTC day and arm — cumulative users, converters and revenue up to that day.
 DAILY_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, _DAILY, select="""\
 SELECT experiment, variant, event_date,
        CAST(new_users AS BIGINT) AS new_users,
@@ -238,7 +238,7 @@ SELECT experiment, variant, event_date,
 FROM cumulative
 ORDER BY experiment, variant, event_date""")
 
-#: One row per arm, for the triggered analysis: only units that reached the trigger event.
+#: One row per arm, for the triggered analysis — only units that reached the trigger event.
 TRIGGERED_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, select="""\
 SELECT experiment, variant,
        COUNT(*) AS users,
@@ -271,7 +271,7 @@ effects AS (
     GROUP BY experiment
 )"""
 
-#: One row per experiment: the triggered effect, diluted to all exposed units by the
+#: One row per experiment — the triggered effect, diluted to all exposed units by the
 #: trigger rate, next to the effect measured directly on all exposed units.
 DILUTION_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, _EFFECTS, select="""\
 SELECT experiment, trigger_rate,

@@ -74,7 +74,7 @@ __all__ = [
 BOOTSTRAP_METHODS = ("bca", "percentile")
 RATIO_METHODS = ("delta", "naive")
 
-#: Kohavi, Tang & Xu (2020) ch. 17: the mean of n units is close enough to normal when
+#: Kohavi, Tang & Xu (2020) ch. 17 — the mean of n units is close enough to normal when
 #: n > 355 s^2, s the skewness of one unit's value.
 NORMALITY_FACTOR = 355
 

@@ -457,7 +457,7 @@ def simulate_many_variants(
 
     The k comparisons are one family: correct across them (``multiple_tests(sim.pvalues,
     method="holm")``). Dunnett's procedure uses the known correlation of 1/2 to get the exact
-    critical value of max |Z_j| and is slightly less conservative than Bonferroni or Holm; for
+    critical value of max abs(Z_j) and is slightly less conservative than Bonferroni or Holm; for
     raw samples it is ``scipy.stats.dunnett``. Giving the control more units
     (:math:`n_c = \sqrt{k}\,n_v` is Dunnett's classical allocation) makes every comparison
     more precise.

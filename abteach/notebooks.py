@@ -151,10 +151,10 @@ def execute(path: Path, *, url: str, timeout: int = 600) -> None:
 
 
 def notebooks(root: Path, folders=EXECUTED_FOLDERS) -> list[Path]:
-    """The chapter and solution notebooks (``NN_topic.ipynb``) under ``root``, sorted."""
+    """Every notebook in ``book/`` (chapters and appendix pages) and ``solutions/``, sorted."""
     found = []
     for folder in folders:
-        found += sorted((root / folder).glob("[0-9][0-9]_*.ipynb"))
+        found += sorted((root / folder).glob("*.ipynb"))
     return found
 
 

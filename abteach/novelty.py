@@ -119,8 +119,9 @@ __all__ = [
 
 PROFILES = ("novelty", "primacy", "stable")
 METRICS = ("binary", "continuous")
-#: "known": the standard errors are the true ones (z-test); "estimated": they are right up to
-#: a common factor estimated from the residuals (t-test), as an ordinary WLS regression.
+#: How the standard errors are treated. With "known" they are the true ones (z-test); with
+#: "estimated" they are right up to a common factor estimated from the residuals (t-test), as
+#: in an ordinary WLS regression.
 SCALES = ("known", "estimated")
 _BY = ("exposure_day", "calendar_day", "last_day")
 
@@ -537,7 +538,7 @@ def trend_test(
         Time of each point (days); at least 3 points at 2 or more distinct times.
     effect, se : array, shape (..., T)
         Effect (treatment minus control) and its standard error (> 0) at each time, e.g.
-        :attr:`DailyEffects.effect` and :attr:`DailyEffects.se`; leading axes are separate
+        ``DailyEffects.effect`` and ``DailyEffects.se``; leading axes are separate
         series, tested independently. ``se`` broadcasts against ``effect`` (one number: a
         common standard error).
     scale : {"known", "estimated"}

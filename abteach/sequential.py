@@ -11,7 +11,7 @@ would treat the looks as independent.
 Three honest ways to look early:
 
 * **Group-sequential boundaries** (:func:`boundaries`): plan the looks, and reject at look k
-  only when |Z_k| >= b_k, with critical values b_k chosen so that the chance of ever crossing
+  only when abs(Z_k) >= b_k, with critical values b_k chosen so that the chance of ever crossing
   under H0 is exactly alpha. Pocock (1977) uses one constant; O'Brien & Fleming (1979) use
   b_k = C sqrt(K / k), very strict early and close to the fixed-design value at the end.
 * **Alpha spending** (Lan & DeMets 1983): a spending function alpha(t) says how much of the
@@ -28,7 +28,7 @@ in (0, 1] is the information fraction (share of the planned maximum sample size,
 difference in means or proportions). Under an alternative, E[Z_k] = drift * sqrt(t_k): the
 **drift** is the expected z-statistic at full information, delta / SE(delta-hat at t = 1).
 Two-sided designs spend alpha/2 per side, symmetrically (the convention of gsDesign, rpact and
-ldbounds): reject H0 at look k when |Z_k| >= b_k. One-sided designs (``alternative="larger"``
+ldbounds): reject H0 at look k when abs(Z_k) >= b_k. One-sided designs (``alternative="larger"``
 or ``"smaller"``) spend the whole alpha on one side and reject when Z_k >= b_k (or
 Z_k <= -b_k).
 
@@ -457,7 +457,7 @@ def _crossing(t, lower, upper, drift) -> tuple[np.ndarray, np.ndarray]:
 def _solve_look(walk: _Walk, k: int, spend: float, two_sided: bool) -> tuple[float, float]:
     """Critical value b at look k that spends ``spend`` under H0, and the side's probability.
 
-    Two-sided: P(reach k, |Z_k| >= b) = spend (the walk is symmetric under H0, so each side
+    Two-sided: P(reach k, abs(Z_k) >= b) = spend (the walk is symmetric under H0, so each side
     gets half); one-sided: P(reach k, Z_k >= b) = spend. Newton's method on log P(b), kept
     inside a bracket (bisection when a step leaves it): spending increments range over many
     orders of magnitude, and log P is nearly linear in b.
@@ -563,7 +563,7 @@ def _classic_constant(t, shape, alpha, alternative) -> tuple[float, np.ndarray]:
 class GroupSequentialDesign(Record):
     """A group-sequential design: critical values per look (see :func:`boundaries`).
 
-    Reject H0 at the first look k with |Z_k| >= ``critical_values[k]`` (two-sided), Z_k >=
+    Reject H0 at the first look k with abs(Z_k) >= ``critical_values[k]`` (two-sided), Z_k >=
     b_k ("larger") or Z_k <= -b_k ("smaller"). ``nominal_pvalues[k]`` is the same rule on the
     p-value scale (reject when the ordinary fixed-sample p-value at look k is <= it);
     ``cumulative_alpha[k]`` is the exact probability under H0 of stopping by look k.

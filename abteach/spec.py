@@ -21,6 +21,7 @@ Example YAML::
     allocation: {control: 0.5, treatment: 0.5}
     guardrails:
       - {name: page_load_time, tolerated_degradation: 0.02}
+      - {name: revenue_per_user, tolerated_degradation: 0.01, bad_direction: decrease}
     alpha: 0.05
     power: 0.8
     daily_eligible_units: 20000
@@ -128,7 +129,7 @@ class Metric:
 
     @property
     def target(self) -> float:
-        """The value the hypothesis expects in treatment: baseline +/- mde."""
+        """The value the hypothesis expects in treatment (baseline +/- mde)."""
         return self.baseline + (self.mde if self.direction == "increase" else -self.mde)
 
 
@@ -137,11 +138,14 @@ class Guardrail:
     """A metric that must not degrade by more than ``tolerated_degradation``.
 
     The tolerance is relative to the control value, as a fraction (0.02 means at most 2%
-    worse), in whichever direction is bad for that metric.
+    worse), in the direction ``bad_direction`` ("increase" for page load time or refunds,
+    the default; "decrease" for revenue or retention). :func:`abteach.decision.guardrail_check`
+    tests it.
     """
 
     name: str
     tolerated_degradation: float
+    bad_direction: str = "increase"
 
 
 @dataclass(frozen=True)
@@ -393,8 +397,9 @@ def _check_guardrails(value) -> tuple[Guardrail, ...]:
         guardrail = _build(Guardrail, item, path)
         _text(f"{path}.name", guardrail.name)
         tolerance = _number(f"{path}.tolerated_degradation", guardrail.tolerated_degradation)
-        if tolerance < 0:
-            raise _fail(f"{path}.tolerated_degradation", "must be >= 0", tolerance)
-        checked.append(Guardrail(guardrail.name, tolerance))
+        if tolerance <= 0:
+            raise _fail(f"{path}.tolerated_degradation", "must be > 0", tolerance)
+        bad_direction = _choice(f"{path}.bad_direction", guardrail.bad_direction, DIRECTIONS)
+        checked.append(Guardrail(guardrail.name, tolerance, bad_direction))
     _check_unique("guardrails", [g.name for g in checked])
     return tuple(checked)

@@ -38,8 +38,8 @@ def toc_files() -> list[str]:
 
 
 def executed_notebooks() -> list[Path]:
-    """Chapter and solution notebooks: stored outputs, checked by nbval."""
-    return sorted(ROOT.glob("book/[0-9][0-9]_*.ipynb")) + sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb"))
+    """Chapter, appendix and solution notebooks: stored outputs, checked by nbval."""
+    return sorted(ROOT.glob("book/*.ipynb")) + sorted(ROOT.glob("solutions/*.ipynb"))
 
 
 def read(path: Path):

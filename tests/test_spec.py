@@ -106,6 +106,18 @@ def test_defaults_and_normalised_types():
     assert type(full.daily_eligible_units) is float
 
 
+def test_guardrail_bad_direction_defaults_to_increase_and_round_trips():
+    spec = ExperimentSpec.from_dict(BASE)
+    assert spec.guardrails[0].bad_direction == "increase"
+    data = spec_with("guardrails.0.bad_direction", "decrease")
+    spec = ExperimentSpec.from_dict(data)
+    assert spec.guardrails == (Guardrail("page_load_time", 0.02, "decrease"),)
+    assert ExperimentSpec.from_yaml(spec.to_yaml()) == spec
+    assert spec.to_dict()["guardrails"] == [
+        {"name": "page_load_time", "tolerated_degradation": 0.02, "bad_direction": "decrease"}
+    ]
+
+
 def test_empty_yaml_lists_mean_none():
     spec = ExperimentSpec.from_yaml(YAML_TEXT.replace(
         "secondary_metrics: [revenue_per_user]", "secondary_metrics:"))
@@ -168,9 +180,16 @@ CASES = [
     ("guardrails", "page_load_time", "spec field 'guardrails' must be a list"),
     ("guardrails.0", "page_load_time", "spec field 'guardrails[0]' must be a mapping"),
     ("guardrails.0.tolerated_degradation", -0.1,
-     "spec field 'guardrails[0].tolerated_degradation' must be >= 0, got -0.1"),
+     "spec field 'guardrails[0].tolerated_degradation' must be > 0, got -0.1"),
+    ("guardrails.0.tolerated_degradation", 0,
+     "spec field 'guardrails[0].tolerated_degradation' must be > 0, got 0"),
     ("guardrails.0.name", None, "spec field 'guardrails[0].name' must be a non-empty string"),
-    ("guardrails", [{"name": "a", "tolerated_degradation": 0}] * 2,
+    ("guardrails.0.bad_direction", "worse",
+     "spec field 'guardrails[0].bad_direction' must be one of 'increase', 'decrease', "
+     "got 'worse'"),
+    ("guardrails.0.bad_direction", None,
+     "spec field 'guardrails[0].bad_direction' must be one of"),
+    ("guardrails", [{"name": "a", "tolerated_degradation": 0.01}] * 2,
      "spec field 'guardrails' must not repeat a metric, got 'a'"),
     ("secondary_metrics", "revenue", "spec field 'secondary_metrics' must be a list"),
     ("secondary_metrics", ["ok", ""], "spec field 'secondary_metrics[1]' must be a non-empty"),
@@ -276,11 +295,12 @@ def valid_specs(draw):
         "hypothesis": draw(st.text(min_size=1, max_size=80).filter(lambda s: s.strip())),
         "eligibility": draw(names),
         "primary_metric": {"name": draw(names), "kind": "proportion", "baseline": baseline,
-                           "mde": draw(st.floats(0.001, 0.09)),
+                           "mde": draw(st.floats(0.001, min(0.09, 0.99 * baseline))),
                            "direction": draw(st.sampled_from(["increase", "decrease"]))},
         "allocation": dict(zip(variants, weights)),
         "control": variants[0],
-        "guardrails": [{"name": n, "tolerated_degradation": draw(st.floats(0, 0.5))}
+        "guardrails": [{"name": n, "tolerated_degradation": draw(st.floats(0.001, 0.5)),
+                        "bad_direction": draw(st.sampled_from(["increase", "decrease"]))}
                        for n in draw(st.lists(names, max_size=3, unique=True))],
         "secondary_metrics": draw(st.lists(names, max_size=3, unique=True)),
         "alpha": draw(st.floats(0.001, 0.2)),

@@ -1,0 +1,205 @@
+"""Chapter 13 (capstone): the published Hillstrom figures it quotes, the claims its text makes,
+the exercise data in the solutions notebook, and the stories the exercises tell, each checked
+independently of abteach (scipy, statsmodels, formulas written out) where a number is involved."""
+
+from __future__ import annotations
+
+import ast
+import math
+
+import numpy as np
+import pytest
+from conftest import ROOT, read
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+import abteach as abt
+from abteach.answers import ch13
+
+# Hillstrom (2008), MineThatData e-mail test, published per-arm aggregates
+# (published_numbers.md, "A real experiment"): customers, visitors, purchasers, total spend, sd.
+ARMS = {
+    "Mens E-Mail": (21_307, 3_894, 267, 30_311.69, 17.754205),
+    "Womens E-Mail": (21_387, 3_238, 189, 23_038.11, 15.116106),
+    "No E-Mail": (21_306, 2_262, 122, 13_908.33, 11.588200),
+}
+Z_975 = stats.norm.isf(0.025)
+
+
+def spend(arm: str) -> tuple[float, float, int]:
+    customers, _, _, total, sd = ARMS[arm]
+    return total / customers, sd, customers
+
+
+def welch_by_hand(control: str, treatment: str):
+    """Welch's effect, two-sided 95% CI (Welch-Satterthwaite df) and p-value, written out."""
+    (m_c, s_c, n_c), (m_t, s_t, n_t) = spend(control), spend(treatment)
+    v_c, v_t = s_c**2 / n_c, s_t**2 / n_t
+    df = (v_c + v_t) ** 2 / (v_c**2 / (n_c - 1) + v_t**2 / (n_t - 1))
+    se = math.sqrt(v_c + v_t)
+    effect = m_t - m_c
+    half = stats.t.isf(0.025, df) * se
+    return effect, effect - half, effect + half, 2 * stats.t.sf(abs(effect) / se, df)
+
+
+def log_lift_bound(mean_c, var_c, mean_t, var_t, z):
+    """exp(log(t / c) + z SE_log) - 1 with SE_log^2 = var_t / t^2 + var_c / c^2 (delta method)."""
+    se_log = math.sqrt(var_t / mean_t**2 + var_c / mean_c**2)
+    return math.exp(math.log(mean_t / mean_c) + z * se_log) - 1
+
+
+# --- published numbers -------------------------------------------------------------------------
+
+
+def test_hillstrom_visit_rates_match_published():
+    """Visit rates 18.28% / 15.14% / 10.62% (published_numbers.md; course notes and Yasui 2020,
+    ch. 1), as the chapter's table computes them, and as abteach's z-test reports them."""
+    published = {"Mens E-Mail": 18.28, "Womens E-Mail": 15.14, "No E-Mail": 10.62}
+    for arm, rate in published.items():
+        customers, visitors = ARMS[arm][:2]
+        assert round(100 * visitors / customers, 2) == rate
+    c, m = ARMS["No E-Mail"], ARMS["Mens E-Mail"]
+    res = abt.ztest_proportions(c[1], c[0], m[1], m[0])
+    assert round(100 * res.p_treatment, 2) == 18.28 and round(100 * res.p_control, 2) == 10.62
+
+
+# --- the chapter's claims ----------------------------------------------------------------------
+
+
+def test_chapter_plan_sample_size_and_duration():
+    """Section 13.2: 12,966 users per arm for 0.052 -> 0.060 (R power.prop.test's formula written
+    out) and 13 days at 2,000 eligible users a day."""
+    p1, p2 = 0.052, 0.060
+    pbar = (p1 + p2) / 2
+    n = (Z_975 * math.sqrt(2 * pbar * (1 - pbar)) + stats.norm.isf(0.2)
+         * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p2 - p1) ** 2
+    assert math.ceil(n) == 12_966
+    assert math.ceil(2 * n / 2_000) == 13
+
+
+def test_chapter_peeking_claim_for_fourteen_daily_looks():
+    """Section 13.2: 14 looks at a fixed-sample test at 0.05 give about 22% false positives.
+    Checked by simulating 20,000 A/A z-paths (independent Gaussian increments, plain numpy),
+    within 4.5 binomial standard errors of abteach's exact value."""
+    exact = abt.peeking_false_positive_rate(14)
+    assert round(exact, 2) == 0.22
+    rng = np.random.default_rng(1301)
+    runs, looks = 20_000, 14
+    paths = np.cumsum(rng.standard_normal((runs, looks)), axis=1) / np.sqrt(np.arange(1, looks + 1))
+    rate = np.mean((np.abs(paths) >= Z_975).any(axis=1))
+    assert abs(rate - exact) <= 4.5 * math.sqrt(exact * (1 - exact) / runs)
+
+
+def test_chapter_sequential_design_keeps_alpha_under_daily_looks():
+    """Section 13.2's design (Lan-DeMets O'Brien-Fleming, 14 daily looks, two-sided 0.05): the
+    probability that an A/A experiment ever crosses is 0.05, by simulating 40,000 z-paths with
+    plain numpy, within 4.5 binomial standard errors."""
+    design = abt.boundaries(14, method="ld-obf")
+    rng = np.random.default_rng(1302)
+    runs, looks = 40_000, 14
+    paths = np.cumsum(rng.standard_normal((runs, looks)), axis=1) / np.sqrt(np.arange(1, looks + 1))
+    rate = np.mean((np.abs(paths) >= design.critical_values).any(axis=1))
+    assert abs(rate - 0.05) <= 4.5 * math.sqrt(0.05 * 0.95 / runs)
+
+
+def test_chapter_hillstrom_family_and_holm():
+    """Sections 13.13-13.14: the six tests against No E-Mail (scipy's chi-square for the rates,
+    Welch by hand for spend) are all rejected by Holm (statsmodels), the weakest being the
+    Womens e-mail's spend with Holm-adjusted p = 0.0011; Welch's t for Mens spend is 5.3001 like
+    the pooled one."""
+    pvalues = []
+    for arm in ("Mens E-Mail", "Womens E-Mail"):
+        for column in (1, 2):  # visitors, purchasers
+            table = [[ARMS[arm][column], ARMS[arm][0] - ARMS[arm][column]],
+                     [ARMS["No E-Mail"][column], ARMS["No E-Mail"][0] - ARMS["No E-Mail"][column]]]
+            pvalues.append(stats.chi2_contingency(table, correction=False).pvalue)
+        pvalues.append(welch_by_hand("No E-Mail", arm)[3])
+    reject, adjusted, _, _ = multipletests(pvalues, alpha=0.05, method="holm")
+    assert reject.all()
+    assert int(np.argmax(adjusted)) == 5 and round(adjusted[5], 4) == 0.0011
+    mine = abt.multiple_tests(pvalues, method="holm")
+    np.testing.assert_allclose(mine.adjusted, adjusted, rtol=1e-9)
+    welch = stats.ttest_ind_from_stats(*spend("Mens E-Mail"), *spend("No E-Mail"), equal_var=False)
+    assert round(welch.statistic, 4) == 5.3001
+
+
+def test_chapter_mens_against_womens_and_impact():
+    """Section 13.16: Mens minus Womens spend +0.35 (95% CI 0.03 to 0.66), p = 0.03; visit rate
+    +3.1 points with p about 1e-18; Mens vs none over 100,000 customers about $77,000 (49,000 to
+    105,000)."""
+    effect, low, high, p = welch_by_hand("Womens E-Mail", "Mens E-Mail")
+    assert (round(effect, 2), round(low, 2), round(high, 2), round(p, 2)) == (0.35, 0.03, 0.66, 0.03)
+    m, w = ARMS["Mens E-Mail"], ARMS["Womens E-Mail"]
+    visit = stats.chi2_contingency([[m[1], m[0] - m[1]], [w[1], w[0] - w[1]]], correction=False)
+    assert 1e-19 < visit.pvalue < 1e-17 and round(100 * (m[1] / m[0] - w[1] / w[0]), 1) == 3.1
+    effect, low, high, _ = welch_by_hand("No E-Mail", "Mens E-Mail")
+    assert [round(100_000 * v, -3) for v in (effect, low, high)] == [77_000, 49_000, 105_000]
+
+
+# --- the exercises -----------------------------------------------------------------------------
+
+
+def solution_cells() -> list[str]:
+    return [c.source for c in read(ROOT / "solutions" / "13_capstone.ipynb").cells
+            if c.cell_type == "code"]
+
+
+def test_solution_notebook_uses_the_keys_data():
+    """The numbers shown to the learner are the ones the key checks against."""
+    cells = solution_cells()
+    setup = next(c for c in cells if "HILLSTROM = {" in c)
+    shown = ast.literal_eval(setup.split("HILLSTROM = ", 1)[1])
+    assert shown == ARMS
+    for key, arm in ((ch13.WOMENS, "Womens E-Mail"), (ch13.NO_EMAIL, "No E-Mail")):
+        customers, _, _, total, sd = shown[arm]
+        assert (key["customers"], key["spend"], key["spend_sd"]) == (customers, total, sd)
+    source = "\n".join(cells)
+    assert "abt.srm_test([10_210, 9_870, 10_135])" in source and ch13.THREE_ARMS == (10_210, 9_870, 10_135)
+    z_line = next(line for line in source.splitlines() if line.startswith("z_values = "))
+    assert tuple(ast.literal_eval(z_line.split(" = ", 1)[1])) == ch13.Z_VALUES
+    assert "(1.800, 0.90, 20_000, 1.825, 0.95, 20_000" in source
+    assert (*ch13.LOAD_CONTROL, *ch13.LOAD_TREATMENT) == (1.800, 0.90, 20_000, 1.825, 0.95, 20_000)
+
+
+def test_exercise_13_1_matches_scipy_and_is_no_mismatch():
+    p = stats.chisquare(ch13.THREE_ARMS).pvalue
+    assert ch13.EXERCISES[0].answer.expected() == pytest.approx(p, rel=1e-10)
+    assert 0.0005 < p < 0.05  # the solution's remark: unusual at 0.05, no SRM at 0.0005
+
+
+def test_exercise_13_2_lift_interval_by_hand():
+    """The log-scale delta-method bound, written out with the normal quantile."""
+    (m_c, s_c, n_c), (m_t, s_t, n_t) = spend("No E-Mail"), spend("Womens E-Mail")
+    low = log_lift_bound(m_c, s_c**2 / n_c, m_t, s_t**2 / n_t, -Z_975)
+    assert ch13.EXERCISES[1].answer.expected() == pytest.approx(low, rel=1e-9)
+    assert round(low, 3) == 0.218 and round(m_t / m_c - 1, 2) == 0.65  # +22% and +65% in the text
+
+
+def test_exercise_13_4_stops_at_look_3_with_the_published_boundaries():
+    """GS05 (gsDesign sfLDOF, ldbounds, rpact asOF): K = 5 boundaries 4.8769, 3.3569, 2.6803,
+    2.2898, 2.0310; the first look whose z reaches its boundary is look 3, and 1.96 would stop at
+    look 1."""
+    published = [4.8769, 3.3569, 2.6803, 2.2898, 2.0310]
+    first = next(k + 1 for k, (z, b) in enumerate(zip(ch13.Z_VALUES, published)) if z >= b)
+    assert first == 3 == ch13.EXERCISES[3].answer.expected()
+    assert ch13.Z_VALUES[0] >= Z_975
+
+
+def test_exercise_13_5_guardrail_story():
+    """The slowdown is significant (two-sided p about 0.007, scipy), its lift +1.4% is within the
+    2% tolerance, but the one-sided 95% upper bound (+2.2%, written out) is not: no pass."""
+    (m_c, s_c, n_c), (m_t, s_t, n_t) = ch13.LOAD_CONTROL, ch13.LOAD_TREATMENT
+    p = stats.ttest_ind_from_stats(m_t, s_t, n_t, m_c, s_c, n_c, equal_var=False).pvalue
+    assert round(p, 3) == 0.007
+    upper = log_lift_bound(m_c, s_c**2 / n_c, m_t, s_t**2 / n_t, stats.norm.isf(0.05))
+    assert round(m_t / m_c - 1, 3) == 0.014 and round(upper, 3) == 0.022
+    assert ch13.EXERCISES[4].answer.expected() is False
+    check = abt.guardrail_check("load_time", abt.welch_ttest_from_stats(
+        *ch13.LOAD_CONTROL, *ch13.LOAD_TREATMENT), tolerated_degradation=0.02,
+        bad_direction="increase")
+    assert check.status == "inconclusive" and check.ci_high == pytest.approx(upper, rel=1e-6)
+
+
+def test_exercise_13_6_hints_hold():
+    """Hint d: the arms pass the SRM check with p = 0.90 (scipy)."""
+    assert round(stats.chisquare([v[0] for v in ARMS.values()]).pvalue, 2) == 0.90

@@ -1,0 +1,319 @@
+"""Tests of abteach.validation: the registries behind the appendix "How we know the numbers
+are right".
+
+The tests run the SAME registries as the appendix page: every promised error rate must be
+within its binomial band (or beat a bound), every published figure must match at its printed
+precision. Sources of the published figures: ``../shared/references/published_numbers.md``
+(each row of PUBLISHED_CHECKS names its source in its ``source`` field).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import abteach as abt
+from abteach import validation
+from abteach.validation import (
+    BAND_WIDTH,
+    ERROR_RATE_CHECKS,
+    PUBLISHED_CHECKS,
+    ErrorRateCheck,
+    PublishedCheck,
+    error_rate_checks,
+    published_checks,
+    run_error_rate_check,
+)
+
+ERROR_COLUMNS = ["procedure", "function", "promise", "kind", "promised", "measured", "runs",
+                 "se", "gap_points", "gap_se", "verdict"]
+PUBLISHED_COLUMNS = ["id", "quantity", "source", "published", "abteach", "precision",
+                     "tolerance", "abs_deviation", "passed"]
+
+
+def constant_check(value: float, *, promised: float = 0.05, kind: str = "equal",
+                   runs: int = 10_000) -> ErrorRateCheck:
+    """A synthetic check whose 'measurement' is a fixed number: exercises the verdict logic."""
+    return ErrorRateCheck("synthetic", "none", "type I error = alpha", kind, promised, runs,
+                          lambda n, gen: value)
+
+
+# --- the error-rate registry ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("check", ERROR_RATE_CHECKS, ids=lambda c: c.procedure)
+def test_every_promised_error_rate_holds(check):
+    """Each check, on a seed different from the appendix's, lands within 4.5 binomial standard
+    errors of its promise, or on the safe side of a bound ("at most" / "at least")."""
+    row = run_error_rate_check(check, rng=20_261_125)
+    se = math.sqrt(check.promised * (1 - check.promised) / check.runs)
+    gap = row["measured"] - check.promised
+    if check.kind == "equal":
+        assert abs(gap) <= BAND_WIDTH * se, row
+        assert row["verdict"] == "within band"
+    elif check.kind == "at most":
+        assert gap <= BAND_WIDTH * se, row
+        assert row["verdict"] in ("within band", "conservative")
+    else:
+        assert gap >= -BAND_WIDTH * se, row
+        assert row["verdict"] in ("within band", "conservative")
+
+
+@pytest.mark.slow
+def test_whole_table_with_more_runs():
+    """The full table with 1.25x the default runs (narrower bands) on another seed: no FAIL."""
+    table = error_rate_checks(scale=1.25, rng=99)
+    assert (table["verdict"] != "FAIL").all(), table[table["verdict"] == "FAIL"]
+    assert (table["runs"] == [round(1.25 * c.runs) for c in ERROR_RATE_CHECKS]).all()
+
+
+def test_registry_covers_the_promised_procedures():
+    """The brief's list: every procedure with a promised rate has at least one check."""
+    functions = " ".join(c.function for c in ERROR_RATE_CHECKS)
+    for name in ("ztest_proportions", "sample_size_proportions", "sample_size_means",
+                 "welch_ttest", "bootstrap_ci", "ratio_metric_test", "cuped_test",
+                 "srm_false_alarm_rate", "bucket_uniformity", "aa_test", "multiple_tests",
+                 "boundaries", "design_characteristics", "simulate_peeking", "msprt",
+                 "trend_test"):
+        assert name in functions, name
+    procedures = " ".join(c.procedure for c in ERROR_RATE_CHECKS)
+    for word in ("percentile", "BCa", "Bonferroni", "Holm", "Benjamini-Hochberg",
+                 "O'Brien-Fleming", "Pocock", "log-normal"):
+        assert word in procedures, word
+    for check in ERROR_RATE_CHECKS:
+        assert check.kind in validation.KINDS
+        assert 0 < check.promised < 1
+        assert check.runs >= 1000
+
+
+def test_power_promises_are_the_designed_powers():
+    """The power checks compare with the power of the rounded-up designed n, which is the
+    requested 0.80 within the rounding (R power.prop.test 3840.847 -> 3841; pwr 63.77 -> 64)."""
+    by_function = {c.function: c for c in ERROR_RATE_CHECKS}
+    assert by_function["sample_size_proportions"].promised == pytest.approx(0.8, abs=2e-4)
+    assert by_function["sample_size_means"].promised == pytest.approx(0.8014596, abs=1e-6)
+    peek = next(c for c in ERROR_RATE_CHECKS if c.function == "simulate_peeking")
+    assert round(peek.promised, 4) == 0.1934  # PK01, Armitage et al. (1969), K = 10
+
+
+def test_table_structure():
+    table = error_rate_checks(scale=0.05, rng=3)
+    assert list(table.columns) == ERROR_COLUMNS
+    assert len(table) == len(ERROR_RATE_CHECKS)
+    assert table["procedure"].tolist() == [c.procedure for c in ERROR_RATE_CHECKS]
+    numeric = table[["promised", "measured", "se", "gap_points", "gap_se"]].to_numpy(float)
+    assert np.isfinite(numeric).all()
+    assert ((table["measured"] >= 0) & (table["measured"] <= 1)).all()
+    assert (table["runs"] == [max(100, round(0.05 * c.runs)) for c in ERROR_RATE_CHECKS]).all()
+    # the columns are what they claim, recomputed here
+    se = np.sqrt(table["promised"] * (1 - table["promised"]) / table["runs"])
+    np.testing.assert_allclose(table["se"], se, rtol=1e-12)
+    gap = table["measured"] - table["promised"]
+    np.testing.assert_allclose(table["gap_points"], 100 * gap, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(table["gap_se"], gap / se, rtol=1e-12, atol=1e-12)
+    assert set(table["verdict"]) <= {"within band", "conservative", "FAIL"}
+
+
+def test_same_seed_same_table_other_seed_other_table():
+    cheap = [c for c in ERROR_RATE_CHECKS if c.runs >= 10_000][:6]
+    first = error_rate_checks(scale=0.2, rng=11, checks=cheap)
+    again = error_rate_checks(scale=0.2, rng=np.random.default_rng(11), checks=cheap)
+    pd.testing.assert_frame_equal(first, again)
+    other = error_rate_checks(scale=0.2, rng=12, checks=cheap)
+    assert not np.array_equal(first["measured"], other["measured"])
+
+
+def test_check_order_does_not_change_a_checks_stream():
+    """Each check draws from its own child generator, in registry order: the same position
+    gives the same numbers."""
+    pair = list(ERROR_RATE_CHECKS[:2])
+    alone = error_rate_checks(scale=0.1, rng=5, checks=pair[:1])
+    both = error_rate_checks(scale=0.1, rng=5, checks=pair)
+    assert alone["measured"].iloc[0] == both["measured"].iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "gap_se", "verdict"),
+    [("equal", 0.0, "within band"), ("equal", 4.4, "within band"), ("equal", 4.6, "FAIL"),
+     ("equal", -4.6, "FAIL"), ("at most", -6.0, "conservative"), ("at most", 6.0, "FAIL"),
+     ("at most", 4.4, "within band"), ("at least", 6.0, "conservative"),
+     ("at least", -6.0, "FAIL")],
+)
+def test_verdict_band_of_four_and_a_half_standard_errors(kind, gap_se, verdict):
+    """A measurement 4.6 SE from an equality promise fails: the test can fail."""
+    runs, promised = 10_000, 0.05
+    se = math.sqrt(promised * (1 - promised) / runs)
+    row = run_error_rate_check(constant_check(promised + gap_se * se, kind=kind), rng=0)
+    assert row["verdict"] == verdict
+    assert row["gap_se"] == pytest.approx(gap_se, abs=1e-9)
+    assert row["gap_points"] == pytest.approx(100 * gap_se * se, abs=1e-12)
+
+
+def test_a_broken_procedure_is_caught():
+    """A z-test with the wrong variance (sd halved) rejects far too often: FAIL."""
+
+    def broken(runs, gen):
+        z = gen.standard_normal(runs) * 2.0
+        return float(np.mean(2 * stats.norm.sf(np.abs(z)) < 0.05))
+
+    check = ErrorRateCheck("broken z-test", "none", "type I error = alpha", "equal", 0.05,
+                           5_000, broken)
+    assert run_error_rate_check(check, rng=1)["verdict"] == "FAIL"
+
+
+def test_bh_fdr_check_against_scipy():
+    """Independent implementation: scipy.stats.false_discovery_control on the same p-values
+    gives the same false discovery proportion, and it is near q m0 / m = 0.0375."""
+    effects = np.r_[np.zeros(15), np.full(5, 3.0)]
+    p = abt.simulate_pvalues(effects, n_experiments=5_000, rng=8)
+    adjusted = stats.false_discovery_control(p, axis=1)
+    reject = adjusted <= 0.05
+    false = (reject & (effects == 0)).sum(axis=1)
+    fdp = false / np.maximum(reject.sum(axis=1), 1)
+    bh = next(c for c in ERROR_RATE_CHECKS if "Benjamini" in c.procedure)
+    measured = bh.measure(5_000, np.random.default_rng(8))
+    assert measured == pytest.approx(fdp.mean(), abs=1e-12)
+    assert abs(measured - 0.0375) < BAND_WIDTH * math.sqrt(0.0375 * 0.9625 / 5_000)
+
+
+def test_bonferroni_fwer_matches_the_exact_value():
+    """With 10 independent true nulls Bonferroni's FWER is exactly 1 - (1 - 0.005)^10 =
+    0.04889, just below its promise 0.05; the simulation agrees within its band."""
+    check = next(c for c in ERROR_RATE_CHECKS if c.procedure.startswith("Bonferroni"))
+    exact = 1 - (1 - 0.05 / 10) ** 10
+    row = run_error_rate_check(check, rng=4)
+    assert abs(row["measured"] - exact) <= BAND_WIDTH * math.sqrt(exact * (1 - exact) / row["runs"])
+
+
+# --- the published registry ----------------------------------------------------------------
+
+PUBLISHED_IDS = {"SS03a", "SS03b", "SS04", "SS06a", "SS06b", "SS07", "HT01", "HT04", "SRM01",
+                 "SRM02", "GS01", "GS02", "GS05", "PK01", "CU01", "MT01", "HA01", "HA02",
+                 "Hillstrom"}
+
+
+@pytest.mark.parametrize("check", PUBLISHED_CHECKS, ids=lambda c: f"{c.id}: {c.quantity}")
+def test_every_published_value_matches_at_its_precision(check):
+    """Sources: each row's ``source`` field (published_numbers.md)."""
+    row = published_checks([check]).iloc[0]
+    assert row["passed"], row.to_dict()
+    assert row["abs_deviation"] <= row["tolerance"] * (1 + 1e-9)
+
+
+def test_published_registry_covers_every_id():
+    """Every ID of published_numbers.md, with all its figures."""
+    ids = [c.id for c in PUBLISHED_CHECKS]
+    assert set(ids) == PUBLISHED_IDS
+    counts = pd.Series(ids).value_counts()
+    # GS01: K = 2..10; GS02: K = 2..10 and the 5 boundaries of K = 5; GS05: 2 + 5 boundaries;
+    # PK01: the exact table (6 values); Hillstrom: 3 visit + 3 conversion rates + t + p
+    expected = {"GS01": 9, "GS02": 14, "GS05": 7, "PK01": 6, "Hillstrom": 8, "HA01": 4,
+                "HA02": 4, "MT01": 4, "HT01": 5, "HT04": 3, "SS06b": 3, "SRM01": 2}
+    for key, count in expected.items():
+        assert counts[key] == count, key
+    for check in PUBLISHED_CHECKS:
+        assert check.source and check.quantity
+
+
+def test_published_table_structure():
+    table = published_checks()
+    assert list(table.columns) == PUBLISHED_COLUMNS
+    assert len(table) == len(PUBLISHED_CHECKS)
+    assert table["passed"].dtype == bool and table["passed"].all()
+    assert np.isfinite(table[["published", "abteach", "tolerance", "abs_deviation"]]
+                       .to_numpy(float)).all()
+    np.testing.assert_allclose(table["abs_deviation"],
+                               (table["abteach"] - table["published"]).abs(), rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("published", "precision", "tolerance"),
+    [(0.740, ("decimals", 3), 5e-4), (76.7, ("decimals", 1), 0.05),
+     (1.8e-6, ("significant", 2), 5e-8), (2.54e-10, ("significant", 3), 5e-13),
+     (1.1632e-07, ("significant", 5), 5e-12), (4, ("exact", 0), 0.0),
+     (3840.847, ("significant", 7), 5e-4)],
+)
+def test_tolerance_is_half_a_unit_of_the_last_printed_digit(published, precision, tolerance):
+    assert validation._tolerance(published, precision) == pytest.approx(tolerance, rel=1e-12)
+
+
+def test_a_wrong_published_value_fails():
+    """A figure off by one unit of its last printed digit does not pass: the test can fail."""
+    good = PublishedCheck("SS04", "n", "R", 3840.847, ("decimals", 3),
+                          lambda: abt.sample_size_proportions(0.10, 0.12))
+    bad = PublishedCheck("SS04", "n", "R", 3840.848, ("decimals", 3),
+                         lambda: abt.sample_size_proportions(0.10, 0.12))
+    count = PublishedCheck("MT01", "rejections", "BH", 5, ("exact", 0), lambda: 4)
+    table = published_checks([good, bad, count])
+    assert table["passed"].tolist() == [True, False, False]
+
+
+def test_gs05_other_convention_would_fail():
+    """Putting the whole 0.05 into the one-sided formula gives 4.383 at look 1 (note on GS05):
+    the registry's value is the per-side convention, so the other number fails."""
+    wrong = PublishedCheck("GS05", "look 1", "x", 4.383, ("decimals", 3),
+                           lambda: abt.boundaries(5, method="ld-obf").critical_values[0])
+    assert not published_checks([wrong])["passed"].iloc[0]
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [({"scale": 0}, ValueError, "scale"), ({"scale": -1.0}, ValueError, "scale"),
+     ({"scale": float("nan")}, ValueError, "scale"), ({"scale": "1"}, TypeError, "scale"),
+     ({"scale": [1.0, 2.0]}, ValueError, "scale"), ({"scale": 1.0, "rng": None}, TypeError, "rng"),
+     ({"scale": 1.0, "rng": -3}, TypeError, "rng"), ({"checks": []}, ValueError, "checks")],
+)
+def test_error_rate_checks_bad_input(kwargs, error, name):
+    kwargs = {"rng": 1, **kwargs}
+    with pytest.raises(error, match=name):
+        error_rate_checks(**kwargs)
+
+
+def test_run_error_rate_check_bad_input():
+    check = constant_check(0.05)
+    with pytest.raises(ValueError, match="runs"):
+        run_error_rate_check(check, runs=10, rng=1)
+    with pytest.raises(TypeError, match="runs"):
+        run_error_rate_check(check, runs=1000.5, rng=1)
+    with pytest.raises(TypeError, match="check"):
+        run_error_rate_check("ztest", rng=1)
+    with pytest.raises(TypeError, match="rng"):
+        run_error_rate_check(check, rng="seed")
+
+
+def test_published_checks_bad_input():
+    with pytest.raises(ValueError, match="checks"):
+        published_checks([])
+    with pytest.raises(TypeError, match="checks"):
+        published_checks(["SS04"])
+    broken = PublishedCheck("X", "q", "s", 1.0, ("decimals", 1), lambda: float("nan"))
+    with pytest.raises(ValueError, match="X"):
+        published_checks([broken])
+
+
+@settings(max_examples=60, deadline=None)
+@given(scale=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 5),
+                       st.text(max_size=3), st.none(), st.booleans()))
+def test_fuzz_scale_only_raises_named_errors_or_gives_a_finite_table(scale):
+    try:
+        table = error_rate_checks(scale=scale, rng=1, checks=[constant_check(0.05)])
+    except (ValueError, TypeError) as exc:
+        assert "scale" in str(exc)
+    else:
+        assert np.isfinite(table[["measured", "se", "gap_se"]].to_numpy(float)).all()
+        assert table["verdict"].iloc[0] == "within band"
+
+
+def test_public_names_exported():
+    for name in ("error_rate_checks", "published_checks", "run_error_rate_check",
+                 "ERROR_RATE_CHECKS", "PUBLISHED_CHECKS", "ErrorRateCheck", "PublishedCheck"):
+        assert getattr(abt, name) is getattr(validation, name)
