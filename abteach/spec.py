@@ -20,7 +20,7 @@ Example YAML::
       direction: increase
     allocation: {control: 0.5, treatment: 0.5}
     guardrails:
-      - {name: page_load_time, tolerated_degradation: 0.02}
+      - {name: page_load_time, tolerated_degradation: 0.02, bad_direction: increase}
       - {name: revenue_per_user, tolerated_degradation: 0.01, bad_direction: decrease}
     alpha: 0.05
     power: 0.8
@@ -138,14 +138,15 @@ class Guardrail:
     """A metric that must not degrade by more than ``tolerated_degradation``.
 
     The tolerance is relative to the control value, as a fraction (0.02 means at most 2%
-    worse), in the direction ``bad_direction`` ("increase" for page load time or refunds,
-    the default; "decrease" for revenue or retention). :func:`abteach.decision.guardrail_check`
+    worse), in the direction ``bad_direction`` ("increase" for page load time or refunds;
+    "decrease" for revenue or retention). ``bad_direction`` is required: a default would
+    silently read a revenue gain as a degradation. :func:`abteach.decision.guardrail_check`
     tests it.
     """
 
     name: str
     tolerated_degradation: float
-    bad_direction: str = "increase"
+    bad_direction: str
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ SPEC = {
                        "mde": 0.02, "direction": "increase"},
     "allocation": {"control": 0.5, "treatment": 0.5},
     "guardrails": [
-        {"name": "page_load_time", "tolerated_degradation": 0.02},
+        {"name": "page_load_time", "tolerated_degradation": 0.02, "bad_direction": "increase"},
         {"name": "revenue_per_user", "tolerated_degradation": 0.01,
          "bad_direction": "decrease"},
     ],
@@ -151,7 +151,7 @@ def test_guardrail_from_a_spec_supplies_name_tolerance_and_direction():
     with pytest.raises(TypeError, match="tolerated_degradation comes from the Guardrail"):
         guardrail_check(revenue, result, tolerated_degradation=0.05)
     with pytest.raises(TypeError, match="bad_direction comes from the Guardrail"):
-        guardrail_check(Guardrail("x", 0.1), result, bad_direction="increase")
+        guardrail_check(Guardrail("x", 0.1, "decrease"), result, bad_direction="increase")
 
 
 def test_no_conversion_in_an_arm_is_inconclusive_with_unbounded_interval():

@@ -22,7 +22,8 @@ BASE = {
         "direction": "increase",
     },
     "allocation": {"control": 0.5, "treatment": 0.5},
-    "guardrails": [{"name": "page_load_time", "tolerated_degradation": 0.02}],
+    "guardrails": [{"name": "page_load_time", "tolerated_degradation": 0.02,
+                    "bad_direction": "increase"}],
     "secondary_metrics": ["revenue_per_user"],
     "alpha": 0.05,
     "power": 0.8,
@@ -43,6 +44,7 @@ allocation: {control: 0.5, treatment: 0.5}
 guardrails:
   - name: page_load_time
     tolerated_degradation: 0.02
+    bad_direction: increase
 secondary_metrics: [revenue_per_user]
 daily_eligible_units: 1000
 """
@@ -101,12 +103,16 @@ def test_defaults_and_normalised_types():
     assert spec.guardrails == () and spec.secondary_metrics == ()
     assert spec.daily_eligible_units is None
     full = ExperimentSpec.from_dict(BASE)
-    assert full.guardrails == (Guardrail("page_load_time", 0.02),)
+    assert full.guardrails == (Guardrail("page_load_time", 0.02, "increase"),)
     assert isinstance(full.primary_metric, Metric)
     assert type(full.daily_eligible_units) is float
 
 
-def test_guardrail_bad_direction_defaults_to_increase_and_round_trips():
+def test_guardrail_bad_direction_is_required_and_round_trips():
+    """Which way is bad differs by metric (page load time: up; revenue: down): no default."""
+    data = spec_with("guardrails.0.bad_direction", delete=True)
+    with pytest.raises(ValueError, match=r"spec field 'guardrails\[0\].bad_direction' is required"):
+        ExperimentSpec.from_dict(data)
     spec = ExperimentSpec.from_dict(BASE)
     assert spec.guardrails[0].bad_direction == "increase"
     data = spec_with("guardrails.0.bad_direction", "decrease")
@@ -189,7 +195,7 @@ CASES = [
      "got 'worse'"),
     ("guardrails.0.bad_direction", None,
      "spec field 'guardrails[0].bad_direction' must be one of"),
-    ("guardrails", [{"name": "a", "tolerated_degradation": 0.01}] * 2,
+    ("guardrails", [{"name": "a", "tolerated_degradation": 0.01, "bad_direction": "increase"}] * 2,
      "spec field 'guardrails' must not repeat a metric, got 'a'"),
     ("secondary_metrics", "revenue", "spec field 'secondary_metrics' must be a list"),
     ("secondary_metrics", ["ok", ""], "spec field 'secondary_metrics[1]' must be a non-empty"),
