@@ -24,8 +24,10 @@ book: $(STAMP)
 	rm -rf _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
+# Two workers; --dist loadfile keeps each notebook on one worker (nbval runs its cells in order
+# in one kernel). Plain `.venv/bin/python -m pytest` runs the same suite serially.
 test: book
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 notebooks: $(STAMP)
 	$(BIN)/python -m abteach.notebooks

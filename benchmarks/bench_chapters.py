@@ -1,4 +1,4 @@
-"""Execution time and peak kernel memory of every chapter and solution notebook.
+"""Execution time and peak kernel memory of every chapter, appendix and solution notebook.
 
 Each notebook runs from a fresh kernel in its own process, as Binder would run it (one CPU,
 2 GB). The peak resident memory is that of the kernel process (the runner's only child).
@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from abteach.notebooks import notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 BINDER_LIMIT_MB = 2048
@@ -38,7 +40,7 @@ def measure(path: Path) -> dict:
 
 
 def main() -> int:
-    paths = sorted(ROOT.glob("book/[0-9][0-9]_*.ipynb")) + sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb"))
+    paths = notebooks(ROOT)
     print(f"{'notebook':40s} {'seconds':>8s} {'peak MB':>8s}")
     worst = 0.0
     total = time.perf_counter()
