@@ -14,8 +14,11 @@ which prints one line, never a traceback:
 The expected answers live in ``abteach.answers.chNN`` (one module per chapter) as a tuple
 ``EXERCISES`` of :class:`Exercise` records. An expected value is computed with ``abteach``
 itself when first needed, so an answer key cannot drift from the library. The grader
-(:mod:`abteach.grade`) re-checks the variables of a finished notebook through
-:func:`grade_namespace`, so printed lines are never trusted.
+(:mod:`abteach.grade`) never trusts the learner's kernel: its last cell only sends the answer
+variables out as plain data (:func:`answers_json`), and the grader's own process checks them
+(:func:`grade_answers_json`). Printed lines, or a notebook that replaces functions of this
+module in its kernel, cannot change a grade. :func:`check` sends every answer through the same
+encoding, so what a learner sees is what the grader will give.
 """
 
 from __future__ import annotations
@@ -243,17 +246,91 @@ def evaluate(exercise_id: str, answer) -> CheckResult:
 
 
 def check(exercise_id: str, answer) -> None:
-    """Check ``answer`` for exercise ``exercise_id`` and print the verdict on one line."""
-    print(evaluate(exercise_id, answer))
+    """Check ``answer`` for exercise ``exercise_id`` and print the verdict on one line.
+
+    The answer goes through :func:`encode_answer` and :func:`decode_answer` first, as it does
+    when the grader collects it, so the verdict here is the grade.
+    """
+    print(evaluate(exercise_id, decode_answer(encode_answer(answer))))
+
+
+class UnsupportedAnswer:
+    """Stands for an answer of a type the grader cannot carry (a DataFrame, a record, ...)."""
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"<a {self.type_name}: store a number, a string, True/False or a list of them>"
+
+
+def encode_answer(value):
+    """A JSON-safe copy of an answer: numbers, strings, booleans, ``None``, ``...``, and lists,
+    tuples, dicts (string keys) and numpy arrays of them. Anything else becomes a marker that
+    names its type (checked as a wrong answer). Plain data only: decoding runs no code."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if value is Ellipsis:
+        return {"ellipsis": True}
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return {"float": repr(float(value))}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return {"array": [encode_answer(item) for item in value.tolist()]}
+    if isinstance(value, (list, tuple)):
+        return {type(value).__name__: [encode_answer(item) for item in value]}
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {"dict": {key: encode_answer(item) for key, item in value.items()}}
+    return {"unsupported": type(value).__name__}
+
+
+def decode_answer(data):
+    """The answer :func:`encode_answer` encoded (numpy arrays come back as arrays)."""
+    if data is None or isinstance(data, (bool, int, str)):
+        return data
+    if not isinstance(data, dict) or len(data) != 1:
+        raise ValueError(f"data must be an encoded answer, got {data!r}")
+    (kind, content), = data.items()
+    if kind == "ellipsis":
+        return Ellipsis
+    if kind == "float":
+        return float(content)
+    if kind == "array":
+        return np.array([decode_answer(item) for item in content])
+    if kind in ("list", "tuple"):
+        items = [decode_answer(item) for item in content]
+        return items if kind == "list" else tuple(items)
+    if kind == "dict":
+        return {key: decode_answer(item) for key, item in content.items()}
+    if kind == "unsupported":
+        return UnsupportedAnswer(str(content))
+    raise ValueError(f"data must be an encoded answer, got {data!r}")
+
+
+def answers_json(chapter: int, namespace: Mapping[str, Any]) -> str:
+    """The answer variables of ``chapter`` found in ``namespace`` (a notebook's globals), as JSON:
+    what the grader's last cell sends out of the learner's kernel."""
+    return json.dumps({
+        ex.variable: encode_answer(namespace[ex.variable])
+        for ex in exercises_for(chapter) if ex.variable in namespace
+    })
 
 
 def grade_namespace(chapter: int, namespace: Mapping[str, Any]) -> list[CheckResult]:
-    """Check every exercise of ``chapter`` against the variables in ``namespace``
-    (a notebook's globals); a missing variable counts as not answered."""
+    """Check every exercise of ``chapter`` against the variables in ``namespace``;
+    a missing variable counts as not answered."""
     return [ex.evaluate(namespace.get(ex.variable, Ellipsis)) for ex in exercises_for(chapter)]
 
 
-def grade_json(chapter: int, namespace: Mapping[str, Any]) -> str:
-    """:func:`grade_namespace` as JSON, for the grader's last cell."""
-    results = grade_namespace(chapter, namespace)
-    return json.dumps([{"exercise": r.exercise, "status": r.status, "points": r.points} for r in results])
+def grade_answers_json(chapter: int, text: str) -> list[CheckResult]:
+    """Grade the output of :func:`answers_json`, in the grader's own process."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"text must hold a JSON object of answers, got {text[:80]!r} ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"text must hold a JSON object of answers, got {text[:80]!r}")
+    return grade_namespace(chapter, {name: decode_answer(value) for name, value in data.items()})

@@ -5,8 +5,11 @@
 Each notebook is run from a fresh kernel, in its own folder, under a time limit for the whole
 notebook. A cell that raises does not stop the run (as in class, later exercises still count;
 the errors are listed in the ``reason`` column). Then one extra cell, added by the grader,
-re-checks every exercise of the chapter from the notebook's variables with
-:func:`abteach.check.grade_namespace`, so lines a notebook prints are never trusted.
+sends the chapter's answer variables out of the kernel as plain JSON data
+(:func:`abteach.check.answers_json`), and the grader checks them in its own process
+(:func:`abteach.check.grade_answers_json`). Lines a notebook prints are never trusted, and a
+notebook that replaces the checking functions in its own kernel changes nothing: the worst
+it can do is send values, which are then checked like any answer.
 
 A notebook that cannot be read, whose kernel dies, or that runs past the time limit gets zero
 for every exercise and the reason; grading goes on with the next notebook. One row per
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import re
 import sys
 import time
@@ -32,12 +34,12 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from abteach.check import exercises_for
+from abteach.check import exercises_for, grade_answers_json
 
 GRADE_MARKER = "ABTEACH-GRADE-JSON "
 GRADING_CELL = (
     "import abteach.check as __abteach_check\n"
-    "print({marker!r} + __abteach_check.grade_json({chapter}, globals()))"
+    "print({marker!r} + __abteach_check.answers_json({chapter}, globals()))"
 )
 
 
@@ -118,10 +120,14 @@ def grade_notebook(path: Path, *, time_limit: float = 300.0) -> Grade:
     for output in nb.cells[-1].outputs:
         for line in output.get("text", "").splitlines():
             if line.startswith(GRADE_MARKER):
-                report = json.loads(line[len(GRADE_MARKER):])
+                report = line[len(GRADE_MARKER):]
     if report is None:
         return _zero(grade, exercise_ids, "crashed", "the grading cell produced no report")
-    grade.points = {row["exercise"]: int(row["points"]) for row in report}
+    try:
+        results = grade_answers_json(chapter, report)
+    except ValueError as exc:
+        return _zero(grade, exercise_ids, "crashed", f"unreadable answers from the kernel: {exc}")
+    grade.points = {result.exercise: result.points for result in results}
     grade.reason = _error_summary(nb)
     return grade
 

@@ -17,7 +17,12 @@ from abteach.check import (
     Number,
     Numbers,
     Predicate,
+    UnsupportedAnswer,
+    answers_json,
     check,
+    decode_answer,
+    encode_answer,
+    grade_answers_json,
     evaluate,
     exercises_for,
     find_exercise,
@@ -112,3 +117,52 @@ def test_check_prints_one_line(capsys):
     first = exercises_for(1)[0]
     check(first.id, ...)
     assert capsys.readouterr().out == f"Exercise {first.id}: not answered yet (replace ... with your answer).\n"
+
+
+ANSWERS = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.tuples(inner, inner),
+                            st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+    max_leaves=10,
+)
+
+
+@given(ANSWERS)
+def test_answers_survive_the_trip_out_of_the_kernel(answer):
+    """What the grader receives equals what the notebook held (types included)."""
+    import json
+
+    back = decode_answer(json.loads(json.dumps(encode_answer(answer))))
+    assert back == answer and type(back) is type(answer)
+
+
+def test_numpy_values_and_specials_round_trip():
+    for value in (np.float64(0.25), np.int64(7), np.bool_(True), float("nan"), float("inf"), Ellipsis):
+        back = decode_answer(encode_answer(value))
+        assert (back is Ellipsis) if value is Ellipsis else (back == value or (back != back and value != value))
+    array = decode_answer(encode_answer(np.array([[1.5, 2.0], [3.0, 4.0]])))
+    assert isinstance(array, np.ndarray) and array.shape == (2, 2) and array[1, 0] == 3.0
+
+
+def test_objects_the_grader_cannot_carry_become_a_named_wrong_answer():
+    decoded = decode_answer(encode_answer({1: "int key"}))
+    assert isinstance(decoded, UnsupportedAnswer) and "dict" in repr(decoded)
+    assert NUMBER.evaluate(decode_answer(encode_answer(object()))).status == INCORRECT
+
+
+@pytest.mark.parametrize("bad", [[1, 2], {"float": 1, "array": []}, {"pickle": "x"}, "not json"])
+def test_decoding_refuses_anything_but_encoded_answers(bad):
+    with pytest.raises(ValueError, match="must be an encoded answer|JSON"):
+        if isinstance(bad, str):
+            grade_answers_json(1, bad)
+        else:
+            decode_answer(bad)
+
+
+def test_answers_json_sends_only_the_chapter_variables_and_grades_in_this_process():
+    first = exercises_for(1)[0]
+    text = answers_json(1, {first.variable: 1.0, "secret": "x"})
+    assert "secret" not in text
+    results = grade_answers_json(1, text)
+    assert [r.exercise for r in results] == [ex.id for ex in exercises_for(1)]
+    assert all(r.status == UNANSWERED for r in results[1:])

@@ -35,6 +35,16 @@ def grades(tmp_path_factory):
         + [f"print({GRADE_MARKER!r} + '[]')"]
     )
     nbformat.write(with_cell(read(BLANK), forged), folder / "forged.ipynb")
+    # A notebook that replaces the checking functions in its own kernel, so that any answer
+    # would be "correct" if the kernel did the grading.
+    patched = "\n".join([
+        "import abteach.check as c",
+        "c.Exercise.evaluate = lambda self, value: c.CheckResult(self.id, c.CORRECT, 'correct.')",
+        "c.grade_namespace = lambda chapter, namespace: [",
+        "    c.CheckResult(ex.id, c.CORRECT, 'correct.') for ex in c.exercises_for(chapter)]",
+        f"{first.variable} = -12345.0",
+    ])
+    nbformat.write(with_cell(read(BLANK), patched), folder / "patched.ipynb")
     nbformat.write(with_cell(read(BLANK), "import os\nos._exit(1)", 1), folder / "crash.ipynb")
     nbformat.write(with_cell(read(BLANK), "import time\ntime.sleep(600)", 1), folder / "hang.ipynb")
     nbformat.write(with_cell(read(SOLUTION), "1 / 0", 2), folder / "error.ipynb")
@@ -52,7 +62,7 @@ def points(row):
 
 def test_one_row_per_notebook_and_a_column_per_exercise(grades):
     assert sorted(grades) == sorted(
-        ["blank.ipynb", "crash.ipynb", "error.ipynb", "forged.ipynb", "garbage.ipynb",
+        ["blank.ipynb", "crash.ipynb", "error.ipynb", "forged.ipynb", "garbage.ipynb", "patched.ipynb",
          "hang.ipynb", "one_wrong.ipynb", "solved.ipynb"]
     )
     assert all(set(ex.id for ex in EXERCISES) <= set(row) for row in grades.values())
@@ -73,6 +83,12 @@ def test_blank_gets_zero_without_crashing(grades):
 def test_grader_rechecks_variables_instead_of_trusting_printed_lines(grades):
     assert points(grades["one_wrong.ipynb"]) == ["0"] + ["1"] * (len(EXERCISES) - 1)
     assert grades["forged.ipynb"]["total"] == "0"
+
+
+def test_a_kernel_that_patches_the_checks_earns_nothing(grades):
+    """The kernel only sends values out; the grader's own process checks them."""
+    assert grades["patched.ipynb"]["total"] == "0"
+    assert grades["patched.ipynb"]["status"] == "graded"
 
 
 def test_cell_error_is_reported_but_later_exercises_still_count(grades):
