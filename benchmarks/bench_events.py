@@ -62,7 +62,7 @@ def main(n_users: int = 1_200_000, memory_limit: str = "1GB") -> None:
         with EventStore(Path(folder) / "events.duckdb", memory_limit=memory_limit) as store:
             result, seconds = timed("ingest DataFrame", lambda: store.ingest(events))
             print(f"  {result.ingested:,} ingested, {n_events / seconds:,.0f} events per second")
-            del events
+            events = None  # free the DataFrame before the Parquet ingest
             gc.collect()
             result, seconds = timed("ingest Parquet again", lambda: store.ingest(parquet))
             print(f"  {result.duplicates:,} duplicates, {n_events / seconds:,.0f} events "
