@@ -38,6 +38,12 @@ from abteach._validate import (
     check_positive,
     scalar_or_array,
 )
+from abteach.inference import (
+    MeansTTest,
+    ProportionsZTest,
+    RatioMetricTest,
+    lift_interval,
+)
 
 __all__ = [
     "BAD_DIRECTIONS",
@@ -217,50 +223,19 @@ def _require_single(name: str, value) -> None:
         raise ValueError(f"{name} must hold one experiment, got arrays of shape {np.shape(value)}")
 
 
-def _lift_fields(result) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, float]:
-    """lift, its reported interval, the interval's alternative and alpha, duck-typed."""
-    needed = ("lift", "lift_ci_low", "lift_ci_high", "alternative", "alpha")
-    missing = [name for name in needed if not hasattr(result, name)]
-    if missing:
+def _one_sided_lift_bounds(result, alpha: float):
+    """The lift and its one-sided (1 - alpha) lower and upper bounds
+    (:func:`abteach.inference.lift_interval` with "larger" and "smaller")."""
+    if not isinstance(result, (ProportionsZTest, MeansTTest, RatioMetricTest)):
         raise TypeError(
             "result must be a test result with a relative lift and its interval "
-            "(ProportionsZTest, MeansTTest, RatioMetricTest), got "
-            f"{type(result).__name__} without {', '.join(missing)}"
+            f"(ProportionsZTest, MeansTTest, RatioMetricTest), got {type(result).__name__}"
         )
-    with np.errstate(invalid="ignore"):
-        arrays = [np.asarray(getattr(result, name), dtype=float) for name in needed[:3]]
-    if any(np.isnan(a).any() for a in arrays):
-        raise ValueError("result.lift and its interval must not be NaN")
-    return (*arrays, result.alternative, float(result.alpha))
-
-
-def _one_sided_lift_bounds(result, alpha: float):
-    r"""The one-sided (1 - alpha) bounds of the lift, re-levelled from the result's interval.
-
-    :mod:`abteach.inference` reports the lift interval on the log scale,
-    :math:`\exp(\log(1 + \ell) \pm q\,SE_{\log}) - 1` with ``q`` the normal quantile of the
-    result's own alternative and alpha. The standard error is recovered from that interval,
-    :math:`SE_{\log} = (\log(1 + \text{high}) - \log(1 + \ell)) / q` (or from the low side),
-    and the bounds are recomputed with :math:`z_{1-\alpha}`. Where the interval is undefined
-    (a metric not positive in both arms) the bounds are -inf and +inf.
-    """
-    lift, low, high, alternative, result_alpha = _lift_fields(result)
-    lift, low, high = np.broadcast_arrays(lift, low, high)
-    q = stats.norm.isf(result_alpha / 2 if alternative == "two-sided" else result_alpha)
-    with np.errstate(all="ignore"):
-        centre = np.log1p(lift)
-        if alternative == "two-sided":
-            se = (np.log1p(high) - np.log1p(low)) / (2 * q)
-        elif alternative == "larger":
-            se = (centre - np.log1p(low)) / q
-        else:
-            se = (np.log1p(high) - centre) / q
-        z = stats.norm.isf(alpha)
-        # min/max: exp(log(1 + lift)) - 1 may miss lift by an ulp when z * se is tiny
-        lower = np.minimum(np.expm1(centre - z * se), lift)
-        upper = np.maximum(np.expm1(centre + z * se), lift)
-    defined = np.isfinite(centre) & np.isfinite(se) & (se >= 0)
-    return lift, np.where(defined, lower, -np.inf), np.where(defined, upper, np.inf)
+    lower, _ = lift_interval(result, alternative="larger", alpha=alpha)
+    _, upper = lift_interval(result, alternative="smaller", alpha=alpha)
+    lift = np.asarray(result.lift, dtype=float)
+    # min/max: exp(log(1 + lift)) - 1 may miss lift by an ulp when the interval is tiny
+    return lift, np.minimum(lower, lift), np.maximum(upper, lift)
 
 
 def guardrail_check(
@@ -286,9 +261,9 @@ def guardrail_check(
     alpha (Schuirmann 1987; Wellek 2010, ch. 2 and 5): at a true degradation of exactly m it
     passes with probability alpha. Failing is the mirror test of H0: degradation <= m.
 
-    The bounds come from the log-scale delta-method interval of :mod:`abteach.inference`
-    (``lift_ci_low``/``lift_ci_high``), whose standard error is recovered from the result
-    and re-used at the one-sided level: :math:`\exp(\log(1 + \ell) \mp z_{1-\alpha}
+    The bounds are the log-scale delta-method interval of the result's lift
+    (:func:`abteach.inference.lift_interval`, the interval behind ``lift_ci_low`` and
+    ``lift_ci_high``) at the one-sided level: :math:`\exp(\log(1 + \ell) \mp z_{1-\alpha}
     SE_{\log}) - 1`. For proportions this is Katz's log interval of the risk ratio.
 
     Parameters

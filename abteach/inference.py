@@ -63,6 +63,7 @@ __all__ = [
     "RatioMetricTest",
     "bootstrap_ci",
     "chisq_proportions",
+    "lift_interval",
     "NORMALITY_FACTOR",
     "min_sample_size_for_normality",
     "ratio_metric_test",
@@ -808,18 +809,23 @@ class MeansTTest(Record):
         ])
 
 
+def _mean_variances(s_c, n_c, s_t, n_t, equal_var: bool):
+    """Variances of the two means: pooled sd^2 / n (Student) or sd^2 / n per arm (Welch)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if equal_var:
+            pooled = ((n_c - 1) * s_c**2 + (n_t - 1) * s_t**2) / (n_c + n_t - 2)
+            return pooled / n_c, pooled / n_t
+        return s_c**2 / n_c, s_t**2 / n_t
+
+
 def _means_test(m_c, s_c, n_c, m_t, s_t, n_t, alternative, alpha, equal_var, names):
     """Shared core of the t-tests; ``names`` = (all arguments, the spread arguments)."""
     n_c, n_t = n_c.astype(float), n_t.astype(float)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if equal_var:
-            df = n_c + n_t - 2
-            pooled = ((n_c - 1) * s_c**2 + (n_t - 1) * s_t**2) / df
-            var_c, var_t = pooled / n_c, pooled / n_t
-        else:
-            var_c, var_t = s_c**2 / n_c, s_t**2 / n_t
+    var_c, var_t = _mean_variances(s_c, n_c, s_t, n_t, equal_var)
     _check_spread(m_c, var_c, m_t, var_t, *names)
-    if not equal_var:
+    if equal_var:
+        df = n_c + n_t - 2
+    else:
         # Welch-Satterthwaite, written with weights so that tiny variances cannot underflow.
         w_c = var_c / (var_c + var_t)
         df = 1 / (w_c**2 / (n_c - 1) + (1 - w_c) ** 2 / (n_t - 1))
@@ -1218,6 +1224,53 @@ def ratio_metric_test(
         alternative=alternative,
         alpha=alpha,
     )
+
+
+def lift_interval(result, *, alternative: str = "two-sided", alpha: float = 0.05):
+    r"""The interval of the relative lift of a test result, at another level or alternative.
+
+    The tests report ``lift_ci_low``/``lift_ci_high`` at their own ``alpha`` and
+    ``alternative``; a guardrail (non-inferiority) check needs a one-sided bound at its own
+    level. This recomputes the same delta-method interval on the log scale from the result's
+    arm estimates :math:`\hat	heta` and their variances :math:`V`:
+
+    .. math:: \log(\hat	heta_t / \hat	heta_c) \mp q\,
+              \sqrt{V_t / \hat	heta_t^2 + V_c / \hat	heta_c^2}, \quad
+              	ext{lift bounds} = \exp(\cdot) - 1,
+
+    with :math:`V = p(1-p)/n` (:class:`ProportionsZTest`), :math:`s^2/n` or the pooled
+    :math:`s^2/n` (:class:`MeansTTest`, as the test used), :math:`SE^2`
+    (:class:`RatioMetricTest`). With ``alternative="larger"`` the interval is
+    ``(low, inf)``, with ``"smaller"`` ``(-inf, high)``. Where the lift has no log-scale
+    interval (an arm's estimate not positive) the interval is the whole line.
+    Reference: Kohavi, Tang & Xu (2020) ch. 18 (confidence intervals for percent change).
+
+    Returns ``(low, high)``, floats or arrays like the result's fields.
+    """
+    check_alternative(alternative)
+    alpha = check_alpha(alpha)
+    if isinstance(result, ProportionsZTest):
+        n_c, n_t = np.asarray(result.n_control, float), np.asarray(result.n_treatment, float)
+        est_c, est_t = np.asarray(result.p_control, float), np.asarray(result.p_treatment, float)
+        var_c, var_t = est_c * (1 - est_c) / n_c, est_t * (1 - est_t) / n_t
+    elif isinstance(result, MeansTTest):
+        est_c, est_t = np.asarray(result.mean_control, float), np.asarray(result.mean_treatment, float)
+        var_c, var_t = _mean_variances(
+            np.asarray(result.sd_control, float), np.asarray(result.n_control, float),
+            np.asarray(result.sd_treatment, float), np.asarray(result.n_treatment, float),
+            result.equal_var,
+        )
+    elif isinstance(result, RatioMetricTest):
+        est_c, est_t = np.asarray(result.ratio_control, float), np.asarray(result.ratio_treatment, float)
+        var_c = np.asarray(result.se_control, float) ** 2
+        var_t = np.asarray(result.se_treatment, float) ** 2
+    else:
+        raise TypeError(
+            "result must be a ProportionsZTest, MeansTTest or RatioMetricTest, got "
+            f"{type(result).__name__}"
+        )
+    defined, low, high = _log_lift_interval(est_c, var_c, est_t, var_t, alternative, alpha)
+    return scalar_or_array(np.where(defined, low, -np.inf)), scalar_or_array(np.where(defined, high, np.inf))
 
 
 # --------------------------------------------------------------------------------------------

@@ -99,12 +99,18 @@ def fit_ols(design, outcome) -> np.ndarray:
     return beta
 
 
-def _experiment(features, treated, outcome):
-    """Check the three arrays of an experiment: features (n, d), treated (n,) bool, outcome (n,)."""
-    x = _features("features", features)
+def _treated(treated) -> np.ndarray:
+    """The treatment indicator, which must be a boolean array."""
     w = np.asarray(treated)
     if w.dtype != bool:
         raise TypeError(f"treated must be a boolean array, got dtype {w.dtype}")
+    return w
+
+
+def _experiment(features, treated, outcome):
+    """Check the three arrays of an experiment: features (n, d), treated (n,) bool, outcome (n,)."""
+    x = _features("features", features)
+    w = _treated(treated)
     y = as_float_array("outcome", outcome)
     if w.shape != (x.shape[0],) or y.shape != (x.shape[0],):
         raise ValueError(f"treated and outcome must have one entry per unit ({x.shape[0]}), "
@@ -252,9 +258,7 @@ MAX_OUTCOME = 1e100
 def _ranked_sums(scores, treated, outcome):
     """Cumulative counts and outcome sums per arm, units ranked by score (highest first)."""
     s = as_float_array("uplift_scores", scores)
-    w = np.asarray(treated)
-    if w.dtype != bool:
-        raise TypeError(f"treated must be a boolean array, got dtype {w.dtype}")
+    w = _treated(treated)
     y = as_float_array("outcome", outcome)
     if s.ndim != 1 or w.shape != s.shape or y.shape != s.shape:
         raise ValueError("uplift_scores, treated and outcome must be 1-D of the same length, got "

@@ -95,6 +95,15 @@ def _one_stream(name: str, array: np.ndarray) -> None:
         )
 
 
+def _stop_marker(x, y, name: str, **hover) -> go.Scatter:
+    """The star that marks the look where a monitored experiment may stop."""
+    return go.Scatter(
+        x=[x], y=[y], mode="markers", name=name,
+        marker=dict(symbol="star", size=18, color=COLORS["pass"], line=dict(color="black", width=1)),
+        **hover,
+    )
+
+
 def _stop_look(name: str, value, looks: int) -> int:
     """A 1-based look number in [0, looks], 0 meaning "not stopped"."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not (
@@ -629,11 +638,8 @@ def sequential_monitor(
     ))
     stop = _stop_look("analysis.stop_look", fields["stop_look"], z.size)
     if stop:
-        fig.add_trace(go.Scatter(
-            x=[t[stop - 1]], y=[z[stop - 1]], mode="markers",
-            name=f"stop at look {stop}: reject H0",
-            marker=dict(symbol="star", size=18, color=COLORS["pass"],
-                        line=dict(color="black", width=1)),
+        fig.add_trace(_stop_marker(
+            t[stop - 1], z[stop - 1], f"stop at look {stop}: reject H0",
             hovertemplate="stop at look " + str(stop) + "<br>Z = %{y:.4f}<extra></extra>",
         ))
     _draw_references(fig, 0.0, "y")
@@ -699,12 +705,9 @@ def confidence_sequence(
             extra=[("always-valid p", pvalue, ":.3g")])
     stop = _stop_look("result.stop_look", fields["stop_look"], n)
     if stop:
-        fig.add_trace(go.Scatter(
-            x=[looks[stop - 1]], y=[estimate[stop - 1]], mode="markers",
-            name=f"always-valid p <= {format_number(alpha, 4)}: may stop",
-            marker=dict(symbol="star", size=18, color=COLORS["pass"],
-                        line=dict(color="black", width=1)),
-            hoverinfo="skip",
+        fig.add_trace(_stop_marker(
+            looks[stop - 1], estimate[stop - 1],
+            f"always-valid p <= {format_number(alpha, 4)}: may stop", hoverinfo="skip",
         ))
     _draw_references(fig, {"H0": float(fields["null"])}, "y")
     return _layout(fig, title, xaxis_title, yaxis_title)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import numpy as np
@@ -27,6 +26,7 @@ from abteach.decision import (
     guardrail_check,
 )
 from abteach.inference import (
+    MeansTTest,
     ratio_metric_test,
     welch_ttest_from_stats,
     ztest_proportions,
@@ -63,22 +63,13 @@ def band(rate: float, runs: int, width: float = 4.5) -> float:
     return width * math.sqrt(rate * (1 - rate) / runs)
 
 
-@dataclass(frozen=True)
-class LiftResult:
-    """A stand-in result with a log-scale lift interval built from a chosen SE_log."""
-
-    lift: float
-    lift_ci_low: float
-    lift_ci_high: float
-    alternative: str = "two-sided"
-    alpha: float = 0.05
-
-    @classmethod
-    def make(cls, lift: float, se_log: float, alpha: float = 0.05) -> LiftResult:
-        q = stats.norm.ppf(1 - alpha / 2)
-        centre = math.log1p(lift)
-        return cls(lift, math.expm1(centre - q * se_log), math.expm1(centre + q * se_log),
-                   alpha=alpha)
+def lift_result(lift: float, se_log: float) -> MeansTTest:
+    """A real Welch t-test result whose lift is ``lift`` and whose log-lift standard error is
+    ``se_log``: control mean 1 and treatment mean 1 + lift, each arm carrying half of
+    se_log^2 on the log scale (Var_c / 1^2 = Var_t / (1 + lift)^2 = se_log^2 / 2)."""
+    n = 10_000
+    sd_control = math.sqrt(n * se_log**2 / 2)
+    return welch_ttest_from_stats(1.0, sd_control, n, 1.0 + lift, (1.0 + lift) * sd_control, n)
 
 
 def win():
@@ -89,7 +80,7 @@ def win():
 def check(status: str, name: str = "latency") -> GuardrailCheck:
     """A guardrail check with the wanted status (bad direction increase, 2% tolerated)."""
     lift = {"pass": 0.0, "fail": 0.10, "inconclusive": 0.015}[status]
-    result = guardrail_check(name, LiftResult.make(lift, 0.005), tolerated_degradation=0.02,
+    result = guardrail_check(name, lift_result(lift, 0.005), tolerated_degradation=0.02,
                              bad_direction="increase")
     assert result.status == status
     return result
@@ -106,7 +97,7 @@ def check(status: str, name: str = "latency") -> GuardrailCheck:
      (-0.10, "increase", "pass"), (0.10, "decrease", "pass")],
 )
 def test_status_follows_the_one_sided_bounds(lift, bad_direction, expected):
-    result = guardrail_check("m", LiftResult.make(lift, 0.01), tolerated_degradation=0.02,
+    result = guardrail_check("m", lift_result(lift, 0.01), tolerated_degradation=0.02,
                              bad_direction=bad_direction)
     assert result.status == expected
     z = stats.norm.ppf(0.95)
@@ -118,20 +109,20 @@ def test_pass_needs_the_bound_strictly_inside_the_tolerance():
     """The upper bound exactly at +m is not a pass (degradation of m not ruled out)."""
     z = stats.norm.ppf(0.95)
     se = math.log1p(0.02) / z  # lift 0: upper bound exp(z se) - 1 = 0.02 exactly
-    at = guardrail_check("m", LiftResult.make(0.0, se), tolerated_degradation=0.02,
+    at = guardrail_check("m", lift_result(0.0, se), tolerated_degradation=0.02,
                          bad_direction="increase")
     assert at.ci_high == pytest.approx(0.02, rel=1e-9)
     statuses = [
-        guardrail_check("m", LiftResult.make(0.0, se * f), tolerated_degradation=0.02,
+        guardrail_check("m", lift_result(0.0, se * f), tolerated_degradation=0.02,
                         bad_direction="increase").status for f in (0.999, 1.001)
     ]
     assert statuses == ["pass", "inconclusive"]
 
 
 def test_alpha_sets_the_one_sided_level():
-    loose = guardrail_check("m", LiftResult.make(0.01, 0.01), tolerated_degradation=0.02,
+    loose = guardrail_check("m", lift_result(0.01, 0.01), tolerated_degradation=0.02,
                             bad_direction="increase", alpha=0.2)
-    strict = guardrail_check("m", LiftResult.make(0.01, 0.01), tolerated_degradation=0.02,
+    strict = guardrail_check("m", lift_result(0.01, 0.01), tolerated_degradation=0.02,
                              bad_direction="increase", alpha=0.01)
     assert strict.ci_low < loose.ci_low < 0.01 < loose.ci_high < strict.ci_high
     assert (loose.status, strict.status) == ("pass", "inconclusive")

@@ -8,6 +8,7 @@ implementation (scipy, statsmodels), seeded simulations and bad input.
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, fields
 
@@ -36,6 +37,7 @@ from abteach.inference import (
     _jackknife,
     bootstrap_ci,
     chisq_proportions,
+    lift_interval,
     min_sample_size_for_normality,
     ratio_metric_test,
     welch_ttest,
@@ -1451,3 +1453,73 @@ def test_equal_arms_cancel_the_skewness():
     upper, lower = tail_misses(11, runs, 73, ratio=1)
     assert abs(upper - lower) < 2 * band(0.025, runs)
     assert 1 - upper - lower > 0.95 - band(0.95, runs)
+
+
+# --- lift_interval: the lift interval of a result at another level or alternative -----------
+
+
+def lift_results(alternative: str, alpha: float):
+    """One result of each kind (a batch of 100 tables; Welch and Student; a ratio metric)."""
+    x_c, n_c, x_t, n_t = random_tables(11, 100)
+    rng = np.random.default_rng(12)
+    num = rng.poisson(3.0, size=(2, 400)).astype(float)
+    den = num + rng.poisson(5.0, size=(2, 400)) + 1
+    options = dict(alternative=alternative, alpha=alpha)
+    return [
+        ztest_proportions(x_c, n_c, x_t, n_t, **options),
+        welch_ttest_from_stats(10.0, 4.0, 300, 11.0, 5.0, 250, **options),
+        welch_ttest_from_stats(10.0, 4.0, 300, 11.0, 5.0, 250, equal_var=True, **options),
+        ratio_metric_test(num[0], den[0], num[1], den[1], **options),
+    ]
+
+
+@pytest.mark.parametrize("alternative", ALTERNATIVES)
+@pytest.mark.parametrize("alpha", [0.01, 0.05, 0.2])
+def test_lift_interval_at_the_results_own_level_is_its_reported_interval(alternative, alpha):
+    for result in lift_results(alternative, alpha):
+        low, high = lift_interval(result, alternative=alternative, alpha=alpha)
+        defined = np.isfinite(np.log1p(np.asarray(result.lift, float)))
+        assert np.allclose(np.asarray(low)[defined], np.asarray(result.lift_ci_low)[defined], rtol=1e-12)
+        assert np.allclose(np.asarray(high)[defined], np.asarray(result.lift_ci_high)[defined], rtol=1e-12)
+
+
+def test_lift_interval_one_sided_bound_is_the_two_sided_one_at_twice_alpha_statsmodels():
+    """Independent check: statsmodels' log (Katz) interval of the risk ratio, minus 1."""
+    x_c, n_c, x_t, n_t = random_tables(13, 60)
+    result = ztest_proportions(x_c, n_c, x_t, n_t)
+    low, _ = lift_interval(result, alternative="larger", alpha=0.05)
+    _, high = lift_interval(result, alternative="smaller", alpha=0.05)
+    for i in range(len(x_c)):
+        r_low, r_high = confint_proportions_2indep(
+            x_t[i], n_t[i], x_c[i], n_c[i], method="log", compare="ratio", alpha=0.10
+        )
+        assert low[i] + 1 == pytest.approx(r_low, rel=1e-10)
+        assert high[i] + 1 == pytest.approx(r_high, rel=1e-10)
+
+
+def test_lift_interval_one_sided_lower_bound_covers_the_true_lift():
+    """Seeded simulation: the one-sided 95% lower bound of the lift lies below the truth in
+    95% of experiments (4.5-SE binomial band)."""
+    runs, n, p_c, p_t = 20_000, 5_000, 0.10, 0.11
+    rng = np.random.default_rng(14)
+    result = ztest_proportions(rng.binomial(n, p_c, runs), n, rng.binomial(n, p_t, runs), n)
+    low, _ = lift_interval(result, alternative="larger", alpha=0.05)
+    coverage = np.mean(low < p_t / p_c - 1)
+    assert abs(coverage - 0.95) < 4.5 * np.sqrt(0.95 * 0.05 / runs)
+
+
+def test_lift_interval_is_the_whole_line_where_the_log_interval_does_not_exist():
+    low, high = lift_interval(ztest_proportions(0, 100, 5, 100))
+    assert (low, high) == (-np.inf, np.inf)
+
+
+@pytest.mark.parametrize(("result", "options", "error", "words"), [
+    ("not a result", {}, TypeError, "result must be a ProportionsZTest, MeansTTest or "
+                                    "RatioMetricTest, got str"),
+    (None, {"alpha": 1.5}, ValueError, "alpha must be in (0, 1), got 1.5"),
+    (None, {"alternative": "bigger"}, ValueError, "alternative must be one of"),
+])
+def test_lift_interval_bad_input_names_the_argument(result, options, error, words):
+    result = ztest_proportions(10, 100, 12, 100) if result is None else result
+    with pytest.raises(error, match=re.escape(words)):
+        lift_interval(result, **options)
