@@ -13,10 +13,10 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
@@ -30,10 +30,11 @@ test: book
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 notebooks: $(STAMP)
-	$(BIN)/python -m abteach.notebooks
+	$(BIN)/python -m abteach.course.notebooks
+	$(BIN)/python -m abteach.course.exercises
 
 exercises: $(STAMP)
-	$(BIN)/python -m abteach.exercises
+	$(BIN)/python -m abteach.course.exercises
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done

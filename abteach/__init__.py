@@ -1,337 +1,127 @@
 """abteach: the teaching library of the executable A/B testing course.
 
-Every public name is exported here, so a chapter needs only ``import abteach as abt``.
+A chapter needs only ``import abteach as abt``: every public name below is available as
+``abt.<name>``. Nothing is imported until it is first used (PEP 562), so ``import abteach`` is
+instant, and a chapter that never opens the event store never loads DuckDB, one that draws no
+figure never loads plotly, and so on. Each module of the package is also importable on its own
+(``from abteach.inference import ztest_proportions``).
+
+The course toolkit (exercise checks, grader, notebook tools, answer keys) lives in
+:mod:`abteach.course`, which this package never imports; install it with
+``pip install "abteach[course]"``.
 """
 
-from abteach.assignment import (
-    AATest,
-    IndependenceTest,
-    UniformityTest,
-    aa_test,
-    assign,
-    assign_many,
-    bucket_ranges,
-    bucket_uniformity,
-    choose_variation,
-    fnv1a32,
-    growthbook_hash,
-    in_namespace,
-    independence_test,
-    make_unit_ids,
-    sha256_unit,
-    simulate_aa,
-    stratified_assignment,
-)
-from abteach.bayes import (
-    BayesPeeking,
-    BetaBinomialAB,
-    beta_binomial_ab,
-    prob_greater,
-    simulate_bayes_peeking,
-)
-from abteach.budget import BudgetExperiment, simulate_budget_experiment
-from abteach.dashboard import (
-    DashboardAnalysis,
-    LiveDashboard,
-    analyse,
-    cumulative_effects,
-    daily_aggregates,
-    demo_aggregates,
-    demo_users,
-    live_dashboard,
-    static_dashboard,
-)
-from abteach.decision import (
-    Decision,
-    ExpectedImpact,
-    GuardrailCheck,
-    decide,
-    expected_impact,
-    experiment_report,
-    guardrail_check,
-)
-from abteach.events import EVENT_SCHEMA, METRIC_SQL, EventStore, IngestResult
-from abteach.inference import (
-    BootstrapCI,
-    MeansTTest,
-    ProportionsChiSquare,
-    ProportionsZTest,
-    RatioMetricTest,
-    bootstrap_ci,
-    chisq_proportions,
-    lift_interval,
-    min_sample_size_for_normality,
-    ratio_metric_test,
-    welch_ttest,
-    welch_ttest_from_stats,
-    ztest_proportions,
-)
-from abteach.multiple import (
-    ErrorRates,
-    MultipleTests,
-    SimulatedVariants,
-    adjust_pvalues,
-    error_rates,
-    multiple_tests,
-    simulate_many_variants,
-    simulate_pvalues,
-)
-from abteach.novelty import (
-    DailyEffects,
-    DecayFit,
-    SimulatedDailyEffects,
-    TrendTest,
-    TrendTestPower,
-    daily_effects,
-    fit_decay,
-    simulate_daily_effects,
-    trend_test,
-    trend_test_power,
-)
-from abteach.power import (
-    duration_days,
-    mde_proportions,
-    power_means,
-    power_proportions,
-    sample_size_means,
-    sample_size_proportions,
-)
-from abteach.segments import (
-    Heterogeneity,
-    SegmentEffects,
-    Shrinkage,
-    heterogeneity_test,
-    segment_effects_means,
-    segment_effects_proportions,
-    shrink_effects,
-)
-from abteach.sequential import (
-    CrossingProbabilities,
-    DesignCharacteristics,
-    GroupSequentialDesign,
-    MixtureSPRT,
-    PeekingSimulation,
-    SequentialAnalysis,
-    alpha_spending,
-    boundaries,
-    compare_designs,
-    crossing_probabilities,
-    design_characteristics,
-    msprt,
-    peeking_false_positive_rate,
-    sequential_analysis,
-    simulate_peeking,
-    simulate_z_streams,
-)
-from abteach.simulate import (
-    DelayedEvents,
-    EventTruth,
-    SimulatedConversions,
-    SimulatedEvents,
-    add_bots,
-    delay_events,
-    duplicate_events,
-    lose_events,
-    mislabel_local_time,
-    simulate_conversions,
-    simulate_events,
-)
-from abteach.spec import ExperimentSpec, Guardrail, Metric
-from abteach.srm import (
-    SRMFalseAlarms,
-    SRMMonitor,
-    SRMTest,
-    srm_false_alarm_rate,
-    srm_monitor,
-    srm_test,
-)
-from abteach.uplift import (
-    QiniCurve,
-    TargetingGain,
-    UpliftData,
-    design_matrix,
-    fit_ols,
-    qini_coefficient,
-    qini_curve,
-    s_learner,
-    simulate_uplift_data,
-    t_learner,
-    targeting_gain,
-)
-from abteach.validation import (
-    ERROR_RATE_CHECKS,
-    PUBLISHED_CHECKS,
-    ErrorRateCheck,
-    PublishedCheck,
-    error_rate_checks,
-    published_checks,
-    run_error_rate_check,
-)
-from abteach.variance import CupedAdjustment, CupedTest, cuped_adjust, cuped_test
-from abteach.viz import (
-    confidence_sequence,
-    effect_over_time,
-    forest_plot,
-    guardrail_status,
-    metric_over_time,
-    sequential_monitor,
-    srm_panel,
-)
+from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
 
-__all__ = [
-    "ERROR_RATE_CHECKS",
-    "EVENT_SCHEMA",
-    "METRIC_SQL",
-    "PUBLISHED_CHECKS",
-    "AATest",
-    "BayesPeeking",
-    "BetaBinomialAB",
-    "BootstrapCI",
-    "BudgetExperiment",
-    "CrossingProbabilities",
-    "CupedAdjustment",
-    "CupedTest",
-    "DailyEffects",
-    "DashboardAnalysis",
-    "DecayFit",
-    "Decision",
-    "DelayedEvents",
-    "DesignCharacteristics",
-    "ErrorRateCheck",
-    "ErrorRates",
-    "EventStore",
-    "EventTruth",
-    "ExpectedImpact",
-    "ExperimentSpec",
-    "GroupSequentialDesign",
-    "Guardrail",
-    "GuardrailCheck",
-    "Heterogeneity",
-    "IndependenceTest",
-    "IngestResult",
-    "LiveDashboard",
-    "MeansTTest",
-    "Metric",
-    "MixtureSPRT",
-    "MultipleTests",
-    "PeekingSimulation",
-    "ProportionsChiSquare",
-    "ProportionsZTest",
-    "PublishedCheck",
-    "QiniCurve",
-    "RatioMetricTest",
-    "SRMFalseAlarms",
-    "SRMMonitor",
-    "SRMTest",
-    "SegmentEffects",
-    "SequentialAnalysis",
-    "Shrinkage",
-    "SimulatedConversions",
-    "SimulatedDailyEffects",
-    "SimulatedEvents",
-    "SimulatedVariants",
-    "TargetingGain",
-    "TrendTest",
-    "TrendTestPower",
-    "UniformityTest",
-    "UpliftData",
-    "aa_test",
-    "add_bots",
-    "adjust_pvalues",
-    "alpha_spending",
-    "analyse",
-    "assign",
-    "assign_many",
-    "beta_binomial_ab",
-    "bootstrap_ci",
-    "boundaries",
-    "bucket_ranges",
-    "bucket_uniformity",
-    "chisq_proportions",
-    "choose_variation",
-    "compare_designs",
-    "confidence_sequence",
-    "crossing_probabilities",
-    "cumulative_effects",
-    "cuped_adjust",
-    "cuped_test",
-    "daily_aggregates",
-    "daily_effects",
-    "decide",
-    "delay_events",
-    "demo_aggregates",
-    "demo_users",
-    "design_characteristics",
-    "design_matrix",
-    "duplicate_events",
-    "duration_days",
-    "effect_over_time",
-    "error_rate_checks",
-    "error_rates",
-    "expected_impact",
-    "experiment_report",
-    "fit_decay",
-    "fit_ols",
-    "fnv1a32",
-    "forest_plot",
-    "growthbook_hash",
-    "guardrail_check",
-    "guardrail_status",
-    "heterogeneity_test",
-    "in_namespace",
-    "independence_test",
-    "lift_interval",
-    "live_dashboard",
-    "lose_events",
-    "make_unit_ids",
-    "mde_proportions",
-    "metric_over_time",
-    "min_sample_size_for_normality",
-    "mislabel_local_time",
-    "msprt",
-    "multiple_tests",
-    "peeking_false_positive_rate",
-    "power_means",
-    "power_proportions",
-    "prob_greater",
-    "published_checks",
-    "qini_coefficient",
-    "qini_curve",
-    "ratio_metric_test",
-    "run_error_rate_check",
-    "s_learner",
-    "sample_size_means",
-    "sample_size_proportions",
-    "segment_effects_means",
-    "segment_effects_proportions",
-    "sequential_analysis",
-    "sequential_monitor",
-    "sha256_unit",
-    "shrink_effects",
-    "simulate_aa",
-    "simulate_bayes_peeking",
-    "simulate_budget_experiment",
-    "simulate_conversions",
-    "simulate_daily_effects",
-    "simulate_events",
-    "simulate_many_variants",
-    "simulate_peeking",
-    "simulate_pvalues",
-    "simulate_uplift_data",
-    "simulate_z_streams",
-    "srm_false_alarm_rate",
-    "srm_monitor",
-    "srm_panel",
-    "srm_test",
-    "static_dashboard",
-    "stratified_assignment",
-    "t_learner",
-    "targeting_gain",
-    "trend_test",
-    "trend_test_power",
-    "welch_ttest",
-    "welch_ttest_from_stats",
-    "ztest_proportions",
-]
+__version__ = "0.2.0"
+
+# module (relative to abteach) -> the public names it defines; each name is listed once.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "assignment": (
+        "AATest", "IndependenceTest", "UniformityTest", "aa_test", "assign", "assign_many",
+        "bucket_ranges", "bucket_uniformity", "choose_variation", "fnv1a32",
+        "growthbook_hash", "in_namespace", "independence_test", "make_unit_ids",
+        "sha256_unit", "simulate_aa", "stratified_assignment",
+    ),
+    "bayes": (
+        "BayesPeeking", "BetaBinomialAB", "beta_binomial_ab", "prob_greater",
+        "simulate_bayes_peeking",
+    ),
+    "budget": (
+        "BudgetExperiment", "simulate_budget_experiment",
+    ),
+    "dashboard": (
+        "DashboardAnalysis", "LiveDashboard", "analyse", "cumulative_effects",
+        "daily_aggregates", "demo_aggregates", "demo_users", "live_dashboard",
+        "static_dashboard",
+    ),
+    "decision": (
+        "Decision", "ExpectedImpact", "GuardrailCheck", "decide", "expected_impact",
+        "experiment_report", "guardrail_check",
+    ),
+    "events": (
+        "EVENT_SCHEMA", "METRIC_SQL", "EventStore", "IngestResult",
+    ),
+    "inference": (
+        "BootstrapCI", "MeansTTest", "ProportionsChiSquare", "ProportionsZTest",
+        "RatioMetricTest", "bootstrap_ci", "chisq_proportions", "lift_interval",
+        "min_sample_size_for_normality", "ratio_metric_test", "welch_ttest",
+        "welch_ttest_from_stats", "ztest_proportions",
+    ),
+    "multiple": (
+        "ErrorRates", "MultipleTests", "SimulatedVariants", "adjust_pvalues", "error_rates",
+        "multiple_tests", "simulate_many_variants", "simulate_pvalues",
+    ),
+    "novelty": (
+        "DailyEffects", "DecayFit", "SimulatedDailyEffects", "TrendTest", "TrendTestPower",
+        "daily_effects", "fit_decay", "simulate_daily_effects", "trend_test",
+        "trend_test_power",
+    ),
+    "power": (
+        "duration_days", "mde_proportions", "power_means", "power_proportions",
+        "sample_size_means", "sample_size_proportions",
+    ),
+    "segments": (
+        "Heterogeneity", "SegmentEffects", "Shrinkage", "heterogeneity_test",
+        "segment_effects_means", "segment_effects_proportions", "shrink_effects",
+    ),
+    "sequential": (
+        "CrossingProbabilities", "DesignCharacteristics", "GroupSequentialDesign",
+        "MixtureSPRT", "PeekingSimulation", "SequentialAnalysis", "alpha_spending",
+        "boundaries", "compare_designs", "crossing_probabilities", "design_characteristics",
+        "msprt", "peeking_false_positive_rate", "sequential_analysis", "simulate_peeking",
+        "simulate_z_streams",
+    ),
+    "simulate": (
+        "DelayedEvents", "EventTruth", "SimulatedConversions", "SimulatedEvents",
+        "add_bots", "delay_events", "duplicate_events", "lose_events",
+        "mislabel_local_time", "simulate_conversions", "simulate_events",
+    ),
+    "spec": (
+        "ExperimentSpec", "Guardrail", "Metric",
+    ),
+    "srm": (
+        "SRMFalseAlarms", "SRMMonitor", "SRMTest", "srm_false_alarm_rate", "srm_monitor",
+        "srm_test",
+    ),
+    "uplift": (
+        "QiniCurve", "TargetingGain", "UpliftData", "design_matrix", "fit_ols",
+        "qini_coefficient", "qini_curve", "s_learner", "simulate_uplift_data", "t_learner",
+        "targeting_gain",
+    ),
+    "validation": (
+        "ERROR_RATE_CHECKS", "PUBLISHED_CHECKS", "ErrorRateCheck", "PublishedCheck",
+        "error_rate_checks", "published_checks", "run_error_rate_check",
+    ),
+    "variance": (
+        "CupedAdjustment", "CupedTest", "cuped_adjust", "cuped_test",
+    ),
+    "viz": (
+        "confidence_sequence", "effect_over_time", "forest_plot", "guardrail_status",
+        "metric_over_time", "sequential_monitor", "srm_panel",
+    ),
+}
+
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+_SUBMODULES = frozenset(_EXPORTS)
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"abteach.{module}"), name)
+    elif name in _SUBMODULES:  # abt.srm.DEFAULT_THRESHOLD and the like
+        value = importlib.import_module(f"abteach.{name}")
+    else:
+        raise AttributeError(f"module 'abteach' has no attribute {name!r}")
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

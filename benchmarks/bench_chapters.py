@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from abteach.notebooks import notebooks
+from abteach.course.notebooks import notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 BINDER_LIMIT_MB = 2048

@@ -1,4 +1,4 @@
-"""Every chapter's answer key (``abteach/answers/chNN.py``) is well formed: ids in order, one
+"""Every chapter's answer key (``abteach/course/answers/chNN.py``) is well formed: ids in order, one
 variable per exercise, a mix of computation and interpretation; every expected answer is
 accepted; every typical mistake of a Number and every wrong option of a Choice reaches its OWN
 hint; a Boolean's other value gets its hint; blank and odd answers never crash. Chapter-specific
@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from abteach import answers
-from abteach.check import (
+from abteach.course import answers
+from abteach.course.check import (
     CORRECT,
     INCORRECT,
     UNANSWERED,

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import plotly.graph_objects as go
 from myst_nb.core.render import MimeData, load_mime_renders
 
-from abteach.book import PLOTLY_MIME, PlotlyMimeRenderer, _link_plotly_js, figure_div_id, figure_html
+from abteach.course.sphinx_plotly import PLOTLY_MIME, PlotlyMimeRenderer, _link_plotly_js, figure_div_id, figure_html
 
 FIGURE = go.Figure(go.Scatter(x=[1, 2], y=[3, 4], name="</script><b>x</b>")).to_plotly_json()
 

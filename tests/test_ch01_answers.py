@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 import abteach as abt
-from abteach.check import exercises_for
+from abteach.course.check import exercises_for
 
 EXERCISES = exercises_for(1)
 

@@ -8,8 +8,8 @@ import math
 import numpy as np
 
 import abteach as abt
-from abteach.answers.ch02 import EXERCISES
-from abteach.check import CORRECT, evaluate
+from abteach.course.answers.ch02 import EXERCISES
+from abteach.course.check import CORRECT, evaluate
 
 
 def test_rounded_up_sample_size_is_accepted():

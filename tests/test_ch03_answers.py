@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import abteach as abt
-from abteach.answers import ch03
-from abteach.answers.ch03 import EXERCISES
-from abteach.check import CORRECT, INCORRECT, Boolean, evaluate
+from abteach.course.answers import ch03
+from abteach.course.answers.ch03 import EXERCISES
+from abteach.course.check import CORRECT, INCORRECT, Boolean, evaluate
 
 
 def fnv_shift_add(data: bytes) -> int:

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import abteach as abt
-from abteach.answers import ch04
-from abteach.answers.ch04 import EXERCISES
+from abteach.course.answers import ch04
+from abteach.course.answers.ch04 import EXERCISES
 from conftest import ROOT, read
 
 SOLUTIONS = ROOT / "solutions" / "04_logging.ipynb"

@@ -10,9 +10,9 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-from abteach.answers import ch05
-from abteach.answers.ch05 import EXERCISES
-from abteach.check import CORRECT, evaluate
+from abteach.course.answers import ch05
+from abteach.course.answers.ch05 import EXERCISES
+from abteach.course.check import CORRECT, evaluate
 
 
 def expected(exercise_id: str) -> float:

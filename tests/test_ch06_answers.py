@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 import abteach as abt
-from abteach.answers import ch06
+from abteach.course.answers import ch06
 from conftest import ROOT, read
 
 

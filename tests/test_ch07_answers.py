@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import abteach as abt
-from abteach.answers import ch07
-from abteach.answers.ch07 import EXERCISES
-from abteach.check import CORRECT, Boolean, Choice, Number, evaluate
+from abteach.course.answers import ch07
+from abteach.course.answers.ch07 import EXERCISES
+from abteach.course.check import CORRECT, Boolean, Choice, Number, evaluate
 
 
 def _expected(exercise_id: str) -> float:

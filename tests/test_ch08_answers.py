@@ -10,9 +10,9 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 import abteach as abt
-from abteach.answers import ch08
-from abteach.answers.ch08 import EXERCISES
-from abteach.check import CORRECT, evaluate
+from abteach.course.answers import ch08
+from abteach.course.answers.ch08 import EXERCISES
+from abteach.course.check import CORRECT, evaluate
 
 
 def _expected(exercise_id: str) -> float:

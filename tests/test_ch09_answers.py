@@ -9,8 +9,8 @@ import statsmodels.api as sm
 from scipy import stats
 from scipy.optimize import curve_fit
 
-from abteach.answers import ch09
-from abteach.answers.ch09 import EXERCISES
+from abteach.course.answers import ch09
+from abteach.course.answers.ch09 import EXERCISES
 
 
 def _expected(exercise_id: str) -> float:

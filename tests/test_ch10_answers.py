@@ -11,9 +11,9 @@ import pytest
 from scipy import integrate, optimize, stats
 
 import abteach as abt
-from abteach.answers import ch10
-from abteach.answers.ch10 import EXERCISES
-from abteach.check import CORRECT, INCORRECT, Boolean
+from abteach.course.answers import ch10
+from abteach.course.answers.ch10 import EXERCISES
+from abteach.course.check import CORRECT, INCORRECT, Boolean
 
 def _exercise(exercise_id: str):
     return next(ex for ex in EXERCISES if ex.id == exercise_id)

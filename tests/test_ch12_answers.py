@@ -9,9 +9,9 @@ from scipy import integrate, stats
 from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.multitest import multipletests
 
-from abteach.answers import ch12
-from abteach.answers.ch12 import EXERCISES
-from abteach.check import CORRECT, evaluate
+from abteach.course.answers import ch12
+from abteach.course.answers.ch12 import EXERCISES
+from abteach.course.check import CORRECT, evaluate
 
 
 def _expected(exercise_id: str) -> float:

@@ -14,7 +14,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 import abteach as abt
-from abteach.answers import ch13
+from abteach.course.answers import ch13
 
 # Hillstrom (2008), MineThatData e-mail test, published per-arm aggregates
 # (published_numbers.md, "A real experiment"): customers, visitors, purchasers, total spend, sd.

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from abteach.check import (
+from abteach.course.check import (
     CORRECT,
     INCORRECT,
     UNANSWERED,

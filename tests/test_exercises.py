@@ -8,9 +8,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from abteach.check import UNANSWERED, exercises_for
-from abteach.exercises import blank_solution, make_exercise
-from abteach.notebooks import repository_url
+from abteach.course.check import UNANSWERED, exercises_for
+from abteach.course.exercises import blank_solution, make_exercise
+from abteach.course.notebooks import repository_url
 from conftest import ROOT, read
 
 SOLUTIONS = sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb"))

@@ -8,8 +8,8 @@ import shutil
 import nbformat
 import pytest
 
-from abteach.check import exercises_for
-from abteach.grade import GRADE_MARKER, main
+from abteach.course.check import exercises_for
+from abteach.course.grade import GRADE_MARKER, main
 from conftest import ROOT, read
 
 SOLUTION = sorted(ROOT.glob("solutions/01_*.ipynb"))[0]
@@ -38,7 +38,7 @@ def grades(tmp_path_factory):
     # A notebook that replaces the checking functions in its own kernel, so that any answer
     # would be "correct" if the kernel did the grading.
     patched = "\n".join([
-        "import abteach.check as c",
+        "import abteach.course.check as c",
         "c.Exercise.evaluate = lambda self, value: c.CheckResult(self.id, c.CORRECT, 'correct.')",
         "c.grade_namespace = lambda chapter, namespace: [",
         "    c.CheckResult(ex.id, c.CORRECT, 'correct.') for ex in c.exercises_for(chapter)]",

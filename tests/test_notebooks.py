@@ -16,7 +16,7 @@ import nbformat
 import pytest
 import yaml
 
-from abteach.notebooks import is_setup_cell, normalize, repository_url, setup_source
+from abteach.course.notebooks import is_setup_cell, normalize, repository_url, setup_source
 from conftest import ROOT, executed_notebooks, read, toc_files
 
 NOTEBOOKS = executed_notebooks()
@@ -118,7 +118,7 @@ def test_config_builds_strictly_and_has_launch_buttons():
     assert config["launch_buttons"]["binderhub_url"].startswith("https://")
     assert config["launch_buttons"]["colab_url"].startswith("https://")
     assert config["repository"]["url"].startswith("https://")
-    assert "abteach.book" in config["sphinx"]["extra_extensions"]
+    assert "abteach.course.sphinx_plotly" in config["sphinx"]["extra_extensions"]
     assert not (ROOT / "_static").exists(), "Book 1 would link every .js in _static from every page"
     assert not (ROOT / "binder").exists(), "a binder/ folder silently overrides the root requirements"
 

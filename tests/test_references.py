@@ -11,7 +11,7 @@ from functools import cache
 
 import pytest
 
-from abteach import grade
+from abteach.course import grade
 from conftest import ROOT, read
 
 BOOK = ROOT / "book"
@@ -303,7 +303,7 @@ def test_guide_states_the_graders_real_defaults_columns_and_statuses():
     assert parser_defaults and all(f"{d} s" in text for d in parser_defaults)
     for column in ("notebook", "chapter", "total", "out_of", "status", "reason"):
         assert f"`{column}`" in text, f"CSV column {column!r} is not described"
-    source = (ROOT / "abteach" / "grade.py").read_text()
+    source = (ROOT / "abteach" / "course" / "grade.py").read_text()
     for status in ("graded", "crashed", "timed out", "unreadable"):
         assert f'"{status}"' in source, f"the grader no longer has status {status!r}"
         assert f"`{status}`" in text, f"status {status!r} is not described"

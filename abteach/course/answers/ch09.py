@@ -14,7 +14,7 @@ import numpy as np
 from scipy import stats
 
 import abteach as abt
-from abteach.check import Choice, Exercise, Number
+from abteach.course.check import Choice, Exercise, Number
 
 # 09.1 and 09.2: effect (treatment minus control click-through rate) by days since first
 # exposure, with its standard error.

@@ -11,10 +11,10 @@ which prints one line, never a traceback:
 * ``Exercise 02.1: not quite. <a hint specific to the mistake>``
 * ``Exercise 02.1: not answered yet (replace ... with your answer).``
 
-The expected answers live in ``abteach.answers.chNN`` (one module per chapter) as a tuple
+The expected answers live in ``abteach.course.answers.chNN`` (one module per chapter) as a tuple
 ``EXERCISES`` of :class:`Exercise` records. An expected value is computed with ``abteach``
 itself when first needed, so an answer key cannot drift from the library. The grader
-(:mod:`abteach.grade`) never trusts the learner's kernel: its last cell only sends the answer
+(:mod:`abteach.course.grade`) never trusts the learner's kernel: its last cell only sends the answer
 variables out as plain data (:func:`answers_json`), and the grader's own process checks them
 (:func:`grade_answers_json`). Printed lines, or a notebook that replaces functions of this
 module in its kernel, cannot change a grade. :func:`check` sends every answer through the same
@@ -222,13 +222,13 @@ def _chapter_of(exercise_id) -> int:
 
 
 def exercises_for(chapter: int) -> tuple[Exercise, ...]:
-    """The exercises of a chapter, in order, from ``abteach.answers.chNN``."""
+    """The exercises of a chapter, in order, from ``abteach.course.answers.chNN``."""
     if isinstance(chapter, bool) or not isinstance(chapter, int) or chapter < 1:
         raise ValueError(f"chapter must be a chapter number >= 1, got {chapter!r}")
     try:
-        module = importlib.import_module(f"abteach.answers.ch{chapter:02d}")
+        module = importlib.import_module(f"abteach.course.answers.ch{chapter:02d}")
     except ModuleNotFoundError:
-        raise ValueError(f"chapter {chapter} has no exercises (no abteach.answers.ch{chapter:02d})") from None
+        raise ValueError(f"chapter {chapter} has no exercises (no abteach.course.answers.ch{chapter:02d})") from None
     return tuple(module.EXERCISES)
 
 

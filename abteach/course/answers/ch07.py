@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 import abteach as abt
-from abteach.check import Boolean, Choice, Exercise, Number
+from abteach.course.check import Boolean, Choice, Exercise, Number
 
 # 07.1: sessions before (X) and during (Y) the experiment of six users per arm.
 PRE_CONTROL = (2.0, 0.0, 5.0, 3.0, 1.0, 4.0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import abteach as abt
-from abteach.check import Choice, Exercise, Number
+from abteach.course.check import Choice, Exercise, Number
 
 ALPHA = 0.05
 

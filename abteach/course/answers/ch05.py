@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats
 
 import abteach as abt
-from abteach.check import Choice, Exercise, Number
+from abteach.course.check import Choice, Exercise, Number
 
 # 05.1-05.3: a sign-up test with a 3:1 split (control 30,000 users, treatment 10,000).
 X_CONTROL, N_CONTROL, X_TREATMENT, N_TREATMENT = 900, 30_000, 345, 10_000

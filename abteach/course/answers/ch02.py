@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import abteach as abt
-from abteach.check import Choice, Exercise, Number
+from abteach.course.check import Choice, Exercise, Number
 
 # 02.1: 4% baseline, +10% relative lift (4.0% -> 4.4%), alpha 0.05 two-sided, power 0.8.
 P_BASE, P_LIFTED = 0.04, 0.04 * 1.10

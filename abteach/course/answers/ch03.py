@@ -2,7 +2,7 @@
 
 Every expected value is computed with abteach when first needed; typical wrong answers are
 recomputed the same way so that each gets its own hint. Two answers are judged by a function
-(:class:`abteach.check.Predicate`) because the mistake is visible only in the answer's form: an
+(:class:`abteach.course.check.Predicate`) because the mistake is visible only in the answer's form: an
 FNV-1a hash that was never reduced modulo 2**32, or a list of variants where ``None`` (not in
 the experiment) stands in the wrong places.
 """
@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 
 import abteach as abt
-from abteach.check import Boolean, Choice, Exercise, Number, Predicate
+from abteach.course.check import Boolean, Choice, Exercise, Number, Predicate
 
 # 03.1: FNV-1a 32-bit of this id, implemented by the learner.
 FNV_ID = "user-42"

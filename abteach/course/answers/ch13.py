@@ -9,7 +9,7 @@ from __future__ import annotations
 from scipy import stats
 
 import abteach as abt
-from abteach.check import Boolean, Choice, Exercise, Number
+from abteach.course.check import Boolean, Choice, Exercise, Number
 
 # Hillstrom's MineThatData e-mail test (Hillstrom 2008; Yasui 2020, ch. 1): per arm the
 # customers, total spend in dollars and the standard deviation of spend per customer.

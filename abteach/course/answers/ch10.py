@@ -11,7 +11,7 @@ import numpy as np
 from scipy.special import ndtri
 
 import abteach as abt
-from abteach.check import Boolean, Choice, Exercise, Number
+from abteach.course.check import Boolean, Choice, Exercise, Number
 
 ALPHA = 0.05
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 import abteach as abt
-from abteach.check import Boolean, Choice, Exercise, Number
+from abteach.course.check import Boolean, Choice, Exercise, Number
 
 # 01.1: 1,000 A/A experiments, 2,000 users per arm, 5% in both arms.
 AA_ARGS = (0.05, 0.05, 2000, 2000)

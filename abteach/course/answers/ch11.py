@@ -12,7 +12,7 @@ from functools import cache
 import numpy as np
 
 import abteach as abt
-from abteach.check import Boolean, Choice, Exercise, Number
+from abteach.course.check import Boolean, Choice, Exercise, Number
 
 SEED = 2026
 # 11.1: checkout_redesign, conversion, all users who arrived in days 1 to 7.

@@ -7,7 +7,7 @@ name the solution assigned, so the blank notebook still runs to the end and each
 reports "not answered yet". Cells tagged ``solution`` (worked explanations) are dropped, and
 all outputs are cleared.
 
-Run ``python -m abteach.exercises`` (or ``abteach-exercises``) after editing a solution notebook.
+Run ``python -m abteach.course.exercises`` (or ``abteach-exercises``) after editing a solution notebook.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from abteach.notebooks import (
+from abteach.course.notebooks import (
     SOLUTION_BEGIN,
     SOLUTION_END,
     find_root,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import abteach as abt
-from abteach.check import Boolean, Choice, Exercise, Number
+from abteach.course.check import Boolean, Choice, Exercise, Number
 
 # 12.1: a conversion experiment sliced by platform (users and conversions per arm).
 SEGMENTS = ("desktop", "mobile", "tablet", "app")

@@ -12,7 +12,7 @@ from functools import cache
 import pandas as pd
 
 import abteach as abt
-from abteach.check import Choice, Exercise, Number
+from abteach.course.check import Choice, Exercise, Number
 
 # 04.1: yesterday's load and today's file (with retried copies) of a small seeded stream.
 SMALL_STREAM = {"n_users": 2_000, "days": 7, "p_purchase": 0.2, "lift": 0.1, "revenue_mean": 50.0}

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import stats
 
 import abteach as abt
-from abteach.check import Boolean, Choice, Exercise, Number
+from abteach.course.check import Boolean, Choice, Exercise, Number
 
 # 06.1: a 50/50 experiment.
 COUNTS_50_50 = (50_421, 49_512)

@@ -6,8 +6,8 @@ Each notebook is run from a fresh kernel, in its own folder, under a time limit 
 notebook. A cell that raises does not stop the run (as in class, later exercises still count;
 the errors are listed in the ``reason`` column). Then one extra cell, added by the grader,
 sends the chapter's answer variables out of the kernel as plain JSON data
-(:func:`abteach.check.answers_json`), and the grader checks them in its own process
-(:func:`abteach.check.grade_answers_json`). Lines a notebook prints are never trusted, and a
+(:func:`abteach.course.check.answers_json`), and the grader checks them in its own process
+(:func:`abteach.course.check.grade_answers_json`). Lines a notebook prints are never trusted, and a
 notebook that replaces the checking functions in its own kernel changes nothing: the worst
 it can do is send values, which are then checked like any answer.
 
@@ -34,11 +34,11 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from abteach.check import exercises_for, grade_answers_json
+from abteach.course.check import exercises_for, grade_answers_json
 
 GRADE_MARKER = "ABTEACH-GRADE-JSON "
 GRADING_CELL = (
-    "import abteach.check as __abteach_check\n"
+    "import abteach.course.check as __abteach_check\n"
     "print({marker!r} + __abteach_check.answers_json({chapter}, globals()))"
 )
 

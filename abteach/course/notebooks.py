@@ -3,7 +3,7 @@ Colab set-up cell in step with ``_config.yml``.
 
 A normalised notebook is byte-for-byte reproducible: cell ids are numbered, the kernel and
 language metadata are fixed, nbclient's timing metadata is dropped, and the file is written
-with sorted keys. ``make notebooks`` (``python -m abteach.notebooks``) re-executes every chapter
+with sorted keys. ``make notebooks`` (``python -m abteach.course.notebooks``) re-executes every chapter
 and solution notebook in place and regenerates the exercises, for authors who changed
 ``abteach``.
 """
@@ -160,8 +160,8 @@ def notebooks(root: Path, folders=EXECUTED_FOLDERS) -> list[Path]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m abteach.notebooks",
-        description="Re-execute the chapter and solution notebooks in place, then regenerate exercises/.",
+        prog="python -m abteach.course.notebooks",
+        description="Re-execute the chapter and solution notebooks in place (`make notebooks` then regenerates exercises/).",
     )
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks to execute (default: all)")
     args = parser.parse_args(argv)
@@ -170,10 +170,6 @@ def main(argv=None) -> int:
     for path in args.paths or notebooks(root):
         print(f"executing {path}", flush=True)
         execute(path, url=url)
-    from abteach.exercises import write_all
-
-    for path in write_all(root):
-        print(f"generated {path}")
     return 0
 
 

@@ -85,7 +85,7 @@ def _link_plotly_js(app, pagename, templatename, context, doctree) -> None:
 
 
 def setup(app):
-    """Sphinx extension entry point (``sphinx: extra_extensions: [abteach.book]``)."""
+    """Sphinx extension entry point (``sphinx: extra_extensions: [abteach.course.sphinx_plotly]``)."""
     app.connect("builder-inited", _serve_plotly_js)
     app.connect("html-page-context", _link_plotly_js)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
