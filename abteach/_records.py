@@ -1,4 +1,4 @@
-"""A readable ``__repr__`` for the frozen dataclasses that hold results.
+"""Result records: a readable ``__repr__``, ``to_dict()``, ``to_frame()`` and an HTML table.
 
 Every result record of abteach subclasses :class:`Record` and is declared with
 ``@dataclass(frozen=True, repr=False, eq=False)``: ``repr=False`` because otherwise the
@@ -16,6 +16,7 @@ formatted, big arrays summarised::
 from __future__ import annotations
 
 import dataclasses
+import html
 import numbers
 
 import numpy as np
@@ -68,7 +69,55 @@ def format_value(name: str, value) -> str:
 
 
 class Record:
-    """Base class giving a frozen result dataclass a readable, multi-line ``__repr__``."""
+    """Base class of the frozen result dataclasses.
+
+    It gives every record a readable multi-line ``__repr__``, an HTML table in notebooks
+    (``_repr_html_``), :meth:`to_dict` and :meth:`to_frame`.
+    """
+
+    def to_dict(self) -> dict:
+        """The shown fields as a plain ``dict`` (numpy scalars become Python numbers)."""
+        out = {}
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            if field.repr:
+                value = getattr(self, field.name)
+                out[field.name] = value.item() if isinstance(value, np.generic) else value
+        return out
+
+    def to_frame(self):
+        """The record as a pandas DataFrame.
+
+        Scalar fields give one row. When fields are 1-d arrays of one length (a result computed
+        for many experiments, looks or segments at once), there is one row per element and the
+        scalar fields repeat on every row. Fields that are neither (tables, nested records,
+        arrays of another length) are left out: read them from the attribute.
+        """
+        import pandas as pd
+
+        values = self.to_dict()
+        lengths = {
+            len(v) for v in values.values() if isinstance(v, np.ndarray) and v.ndim == 1
+        }
+        length = max(lengths) if lengths else None
+        columns = {}
+        for name, value in values.items():
+            if isinstance(value, np.ndarray):
+                if value.ndim == 1 and len(value) == length:
+                    columns[name] = value
+            elif isinstance(value, (numbers.Number, str, bool, np.bool_)) or value is None:
+                columns[name] = [value] * (length or 1)
+        return pd.DataFrame(columns)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
+            f"<td style='text-align:right'>{html.escape(format_value(name, value))}</td></tr>"
+            for name, value in self.to_dict().items()
+        )
+        return (
+            f"<table><caption style='text-align:left'><b>{html.escape(type(self).__name__)}</b>"
+            f"</caption><tbody>{rows}</tbody></table>"
+        )
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__}("]

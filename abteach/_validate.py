@@ -14,6 +14,10 @@ from collections.abc import Iterable
 import numpy as np
 
 ALTERNATIVES = ("two-sided", "larger", "smaller")
+#: scipy's words for the one-sided alternatives, accepted as aliases.
+ALTERNATIVE_ALIASES = {"greater": "larger", "less": "smaller"}
+#: The most cells (numbers) a simulation or design may ask for: 8 bytes each, about 2 GiB.
+MAX_CELLS = 2**28
 
 
 def first_bad(values: np.ndarray, bad: np.ndarray) -> str:
@@ -116,13 +120,36 @@ def check_count(name: str, value, *, minimum: int = 0) -> np.ndarray:
     return array.astype(np.int64)
 
 
-def check_int(name: str, value, *, minimum: int | None = None) -> int:
-    """Check that ``value`` is a single Python or numpy integer (not a bool), >= ``minimum``."""
+def check_int(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Check that ``value`` is a single Python or numpy integer (not a bool) in [minimum, maximum]."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum:,}, got {value!r}")
     return int(value)
+
+
+def check_bool(name: str, value) -> bool:
+    """Check that ``value`` is True or False (a Python or numpy bool, not 0/1 or a string)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_work(what: str, cells: float, *, limit: int = MAX_CELLS) -> None:
+    """Refuse a computation that would hold more than ``limit`` numbers at once.
+
+    ``what`` names the arguments that set the size, e.g. ``"n_experiments * n_per_arm"``, so the
+    message says which knob to turn: a call that cannot finish fails at once, with the reason,
+    instead of running out of memory or time.
+    """
+    if cells > limit:
+        raise ValueError(
+            f"{what} = {cells:,.0f} numbers is too large (at most {limit:,}, about "
+            f"{limit * 8 / 2**30:.0f} GiB); use fewer or smaller simulations"
+        )
 
 
 def check_choice(name: str, value, choices: Iterable[str]) -> str:
@@ -135,8 +162,18 @@ def check_choice(name: str, value, choices: Iterable[str]) -> str:
 
 
 def check_alternative(value) -> str:
-    """Check the ``alternative`` argument: "two-sided", "larger" or "smaller"."""
-    return check_choice("alternative", value, ALTERNATIVES)
+    """Check the ``alternative`` argument: "two-sided", "larger" or "smaller".
+
+    scipy's names "greater" and "less" are accepted and mean "larger" and "smaller".
+    """
+    if isinstance(value, str) and value in ALTERNATIVE_ALIASES:
+        return ALTERNATIVE_ALIASES[value]
+    if not isinstance(value, str) or value not in ALTERNATIVES:
+        raise ValueError(
+            f"alternative must be one of 'two-sided', 'larger', 'smaller' (or scipy's 'greater', "
+            f"'less'), got {value!r}"
+        )
+    return value
 
 
 def broadcast(**arrays: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -1247,7 +1247,7 @@ def lift_interval(result, *, alternative: str = "two-sided", alpha: float = 0.05
 
     Returns ``(low, high)``, floats or arrays like the result's fields.
     """
-    check_alternative(alternative)
+    alternative = check_alternative(alternative)
     alpha = check_alpha(alpha)
     if isinstance(result, ProportionsZTest):
         n_c, n_t = np.asarray(result.n_control, float), np.asarray(result.n_treatment, float)

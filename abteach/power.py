@@ -277,7 +277,7 @@ def _proportion_design(p_control, p_treatment, ratio, method: str) -> _Design:
 
 def _proportion_arrays(p_control, p_treatment, alpha, ratio, alternative, method, **extra):
     """Validate and broadcast the arguments shared by the proportion functions."""
-    check_alternative(alternative)
+    alternative = check_alternative(alternative)
     check_choice("method", method, PROPORTION_METHODS)
     arrays = {
         "p_control": check_open_unit("p_control", p_control),
@@ -436,7 +436,7 @@ def mde_proportions(
     >>> round(0.5 + mde_proportions(0.5, 50, power=0.9), 4)   # R ?power.prop.test: p2 = 0.8026
     0.8026
     """
-    check_alternative(alternative)
+    alternative = check_alternative(alternative)
     p_c, n, alpha, power, ratio = broadcast(
         p_control=check_open_unit("p_control", p_control),
         n_control=check_positive("n_control", n_control),
@@ -474,7 +474,7 @@ def mde_proportions(
 
 def _mean_arrays(delta, sd, alpha, ratio, alternative, test, **extra):
     """Validate and broadcast the arguments shared by the mean functions."""
-    check_alternative(alternative)
+    alternative = check_alternative(alternative)
     check_choice("test", test, MEAN_TESTS)
     return broadcast(
         delta=as_float_array("delta", delta),

@@ -448,7 +448,7 @@ def test_method_and_alpha_are_keyword_only():
         ({"n_experiments": 2.0}, TypeError, "n_experiments must be an integer"),
         ({"correlation": 1.5}, ValueError, "correlation must be in [0, 1]"),
         ({"correlation": -0.2}, ValueError, "correlation must be in [0, 1]"),
-        ({"alternative": "greater"}, ValueError, "alternative must be one of"),
+        ({"alternative": "bigger"}, ValueError, "alternative must be one of"),
         ({"rng": None}, TypeError, "rng must be"),
     ],
 )

@@ -663,7 +663,7 @@ def test_daily_effects_bad_continuous_input():
     (([0, 1, 2], [0.1, np.nan, 0.3], [0.1] * 3), {}, ValueError, "effect must be finite"),
     (([0, 1, 2], [0.1, 0.2, 0.3], [0.1] * 3), {"scale": "robust"}, ValueError,
      "scale must be one of 'known', 'estimated', got 'robust'"),
-    (([0, 1, 2], [0.1, 0.2, 0.3], [0.1] * 3), {"alternative": "less"}, ValueError,
+    (([0, 1, 2], [0.1, 0.2, 0.3], [0.1] * 3), {"alternative": "lower"}, ValueError,
      "alternative must be one of"),
     (([0, 1, 2], "abc", [0.1] * 3), {}, TypeError, "effect must be a number"),
 ])

@@ -772,8 +772,8 @@ def test_bad_names_and_types():
         sample_size_proportions(0.1, 0.12, method="pool")
     with pytest.raises(ValueError, match="test must be one of 'z', 't', got 'welch'"):
         power_means(0.1, 1, 100, test="welch")
-    with pytest.raises(ValueError, match="alternative must be one of .*got 'greater'"):
-        mde_proportions(0.1, 100, alternative="greater")
+    with pytest.raises(ValueError, match="alternative must be one of .*scipy's.*got 'bigger'"):
+        mde_proportions(0.1, 100, alternative="bigger")
     with pytest.raises(TypeError, match="p_control must be a number or an array.*got '0.1'"):
         power_proportions("0.1", 0.12, 100)
     with pytest.raises(TypeError, match="ratio must be a number"):
@@ -876,3 +876,11 @@ def test_fuzz_valid_input_never_nan_nor_warning(
         assert 0 <= result <= 1
     else:
         assert result > 0
+
+
+def test_scipy_alternative_names_are_aliases():
+    """scipy's "greater" and "less" mean the course's "larger" and "smaller"."""
+    for scipy_name, ours in (("greater", "larger"), ("less", "smaller")):
+        assert mde_proportions(0.1, 1000, alternative=scipy_name) == mde_proportions(
+            0.1, 1000, alternative=ours
+        )

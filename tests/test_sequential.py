@@ -888,7 +888,7 @@ def test_bad_design_arguments():
          "cumulative_alpha must lie in [0, alpha = 0.05], got 0.06"),
         (dict(method="user", cumulative_alpha=[0.01, 0.05]), ValueError,
          "one value per look (3)"),
-        (dict(alternative="less"), ValueError, "alternative must be one of"),
+        (dict(alternative="lower"), ValueError, "alternative must be one of"),
     ]
     for kwargs, error, text in cases:
         with pytest.raises(error) as info:

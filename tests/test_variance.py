@@ -452,7 +452,7 @@ VALID = {
          "exact linear function of x_control and x_treatment"),
         ({"x_control": [1.0, 1.0, 1.0, 1.0], "x_treatment": [2.0, 2.0, 2.0, 2.0]}, ValueError,
          "x_control and x_treatment (the covariate check)"),
-        ({"alternative": "greater"}, ValueError, "alternative must be one of"),
+        ({"alternative": "bigger"}, ValueError, "alternative must be one of"),
         ({"alpha": 0.0}, ValueError, "alpha must be in (0, 1), got 0.0"),
         ({"alpha": [0.05, 0.1]}, ValueError, "alpha must be a single number"),
         ({"missing": "drop"}, ValueError, "missing must be one of 'raise', 'indicator'"),
