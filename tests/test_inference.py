@@ -32,9 +32,6 @@ from abteach.inference import (
     ProportionsChiSquare,
     ProportionsZTest,
     RatioMetricTest,
-    _bootstrap_interval,
-    _difference_in_means,
-    _jackknife,
     bootstrap_ci,
     chisq_proportions,
     lift_interval,
@@ -44,6 +41,7 @@ from abteach.inference import (
     welch_ttest_from_stats,
     ztest_proportions,
 )
+from abteach.inference._resampling import _bootstrap_interval, _difference_in_means, _jackknife
 from abteach.simulate import simulate_conversions
 
 ALTERNATIVES = ("two-sided", "larger", "smaller")

@@ -1,0 +1,75 @@
+"""Analyzing a finished experiment: tests and confidence intervals (chapter 5).
+
+Tests on sufficient statistics (counts, sums, or means with standard deviations) come first;
+the versions on raw per-user arrays compute those statistics and call them. Every function
+accepts numpy arrays so that a chapter can analyze 10,000 simulated experiments (or 10 metrics
+x 4 variants) in one call: for arguments that are sufficient statistics the arrays broadcast
+together, and for raw data the observations lie along the LAST axis (leading axes are
+experiments). Treatment minus control, always. One module per section of chapter 5:
+
+=====================================  ==================  ====================================
+function                               module              question
+=====================================  ==================  ====================================
+:func:`ztest_proportions`              ``proportions``     do two conversion rates differ?
+:func:`chisq_proportions`              ``proportions``     do k conversion rates differ?
+:func:`welch_ttest_from_stats`,        ``means``           do two means differ? (Welch, or
+:func:`welch_ttest_from_sums`,                             Student with ``equal_var=True``)
+:func:`welch_ttest`
+:func:`moments_from_sums`              ``means``           mean and sd from n, sum, sum of
+                                                           squares
+:func:`ratio_metric_test`              ``ratio``           do two ratio metrics differ? (delta
+                                                           method, the user as the unit)
+:func:`lift_interval`                  ``lift``            the lift interval at another level
+:func:`bootstrap_ci`                   ``bootstrap``       interval for any two-sample
+                                                           statistic (percentile, BCa)
+:func:`min_sample_size_for_normality`  ``normality``       is n large enough for the normal
+                                                           approximation? (355 s^2)
+=====================================  ==================  ====================================
+
+Relative effects. Every two-arm test reports the lift ``treatment / control - 1`` with two
+intervals: the delta method on the log of the ratio (``lift_ci_low``/``lift_ci_high``,
+asymmetric, above -100%) and on the ratio itself (``lift_ci_low_symmetric``/
+``lift_ci_high_symmetric``); see :mod:`abteach.inference.lift`. The shared numerics are in the
+private module ``_core``, the bootstrap's in ``_resampling``.
+"""
+
+from abteach.inference.bootstrap import BOOTSTRAP_METHODS, BootstrapCI, bootstrap_ci
+from abteach.inference.lift import lift_interval
+from abteach.inference.means import (
+    MeansTTest,
+    Moments,
+    moments_from_sums,
+    welch_ttest,
+    welch_ttest_from_stats,
+    welch_ttest_from_sums,
+)
+from abteach.inference.normality import NORMALITY_FACTOR, min_sample_size_for_normality
+from abteach.inference.proportions import (
+    ProportionsChiSquare,
+    ProportionsZTest,
+    chisq_proportions,
+    ztest_proportions,
+)
+from abteach.inference.ratio import RATIO_METHODS, RatioMetricTest, ratio_metric_test
+
+__all__ = [
+    "BOOTSTRAP_METHODS",
+    "NORMALITY_FACTOR",
+    "RATIO_METHODS",
+    "BootstrapCI",
+    "MeansTTest",
+    "Moments",
+    "ProportionsChiSquare",
+    "ProportionsZTest",
+    "RatioMetricTest",
+    "bootstrap_ci",
+    "chisq_proportions",
+    "lift_interval",
+    "min_sample_size_for_normality",
+    "moments_from_sums",
+    "ratio_metric_test",
+    "welch_ttest",
+    "welch_ttest_from_stats",
+    "welch_ttest_from_sums",
+    "ztest_proportions",
+]
