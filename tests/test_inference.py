@@ -28,6 +28,7 @@ from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 from abteach._records import Record
 from abteach.inference import (
     BootstrapCI,
+    Moments,
     MeansTTest,
     ProportionsChiSquare,
     ProportionsZTest,
@@ -36,9 +37,11 @@ from abteach.inference import (
     chisq_proportions,
     lift_interval,
     min_sample_size_for_normality,
+    moments_from_sums,
     ratio_metric_test,
     welch_ttest,
     welch_ttest_from_stats,
+    welch_ttest_from_sums,
     ztest_proportions,
 )
 from abteach.inference._resampling import _bootstrap_interval, _difference_in_means, _jackknife
@@ -46,8 +49,8 @@ from abteach.simulate import simulate_conversions
 
 ALTERNATIVES = ("two-sided", "larger", "smaller")
 NUMERIC = (
-    "statistic", "pvalue", "effect", "ci_low", "ci_high", "p_control", "p_treatment",
-    "lift", "lift_ci_low", "lift_ci_high",
+    "statistic", "pvalue", "effect", "ci_low", "ci_high", "se", "p_control", "p_treatment",
+    "lift", "lift_ci_low", "lift_ci_high", "lift_ci_low_symmetric", "lift_ci_high_symmetric",
 )
 
 
@@ -939,8 +942,8 @@ VALID_STATS = {"mean_control": 1.0, "sd_control": 2.0, "n_control": 30,
         ({"mean_control": "1"}, TypeError, "mean_control must be a number"),
         ({"mean_control": [1.0, 2.0], "n_treatment": [3, 4, 5]}, ValueError,
          "mean_control has shape (2,)"),
-        ({"mean_control": 1e308, "mean_treatment": -1e308}, ValueError, "too large"),
-        ({"sd_control": 1e300}, ValueError, "too large"),
+        ({"mean_control": 1e308, "mean_treatment": -1e308, "sd_control": 1e307,
+          "sd_treatment": 1e307}, ValueError, "too large"),
         ({"alternative": "bigger"}, ValueError, "alternative must be one of"),
         ({"alpha": 0.0}, ValueError, "alpha must be in (0, 1), got 0.0"),
         ({"equal_var": "no"}, TypeError, "equal_var must be True or False"),
@@ -962,7 +965,7 @@ def test_ttest_from_stats_bad_input_names_the_argument(changes, error, fragment)
         ([1.0, np.inf], [1.0, 2.0], ValueError, "control must be finite"),
         ([1.0, 2.0], ["a", "b"], TypeError, "treatment must be a number"),
         (np.ones((2, 3)), np.ones((3, 3)), ValueError, "leading axes (experiments)"),
-        ([1e200, -1e200], [1.0, 2.0], ValueError, "control holds values too large"),
+        ([1.7e308, -1.7e308], [1.0, 2.0], ValueError, "control holds values too large"),
     ],
 )
 def test_raw_ttest_bad_input_names_the_argument(control, treatment, error, fragment):
@@ -1521,3 +1524,206 @@ def test_lift_interval_bad_input_names_the_argument(result, options, error, word
     result = ztest_proportions(10, 100, 12, 100) if result is None else result
     with pytest.raises(error, match=re.escape(words)):
         lift_interval(result, **options)
+
+
+# --- ProportionsZTest: se and the symmetric lift interval -----------------------------------
+
+
+@pytest.mark.parametrize("alternative", ALTERNATIVES)
+def test_ztest_se_is_the_unpooled_wald_se_of_statsmodels(alternative):
+    """``se`` is the SE behind the effect's interval: statsmodels' Wald interval for a
+    difference of proportions has half-width z * se."""
+    x_c, n_c, x_t, n_t = 122, 21306, 267, 21307
+    res = ztest_proportions(x_c, n_c, x_t, n_t, alternative=alternative)
+    low, high = confint_proportions_2indep(x_t, n_t, x_c, n_c, method="wald", compare="diff")
+    assert res.se == pytest.approx((high - low) / (2 * stats.norm.ppf(0.975)), rel=1e-12)
+    p_c, p_t = x_c / n_c, x_t / n_t
+    assert res.se == pytest.approx(np.sqrt(p_c * (1 - p_c) / n_c + p_t * (1 - p_t) / n_t),
+                                   rel=1e-12)
+
+
+@pytest.mark.parametrize("alternative", ALTERNATIVES)
+def test_ztest_symmetric_lift_interval_is_the_delta_method_on_the_ratio(alternative):
+    """By hand, with numerical gradients of t / c (Kohavi, Tang & Xu 2020, ch. 18)."""
+    x_c, n_c, x_t, n_t = 12, 2000, 20, 2000
+    res = ztest_proportions(x_c, n_c, x_t, n_t, alternative=alternative, alpha=0.1)
+    p_c, p_t, h = x_c / n_c, x_t / n_t, 1e-7
+    variances = np.array([p_c * (1 - p_c) / n_c, p_t * (1 - p_t) / n_t])
+    grad = np.array([(p_t / (p_c + h) - p_t / (p_c - h)) / (2 * h),
+                     ((p_t + h) / p_c - (p_t - h) / p_c) / (2 * h)])
+    se_ratio = np.sqrt(grad**2 @ variances)
+    z = stats.norm.ppf(0.95 if alternative == "two-sided" else 0.9)
+    lift = p_t / p_c - 1
+    expected_low = -np.inf if alternative == "smaller" else lift - z * se_ratio
+    expected_high = np.inf if alternative == "larger" else lift + z * se_ratio
+    assert res.lift_ci_low_symmetric == pytest.approx(expected_low, rel=1e-6)
+    assert res.lift_ci_high_symmetric == pytest.approx(expected_high, rel=1e-6)
+    # the same fields as the other two-arm tests
+    assert {"se", "lift_ci_low_symmetric", "lift_ci_high_symmetric"} <= {
+        f.name for f in fields(ProportionsZTest)} & {f.name for f in fields(MeansTTest)} & {
+        f.name for f in fields(RatioMetricTest)}
+
+
+def test_ztest_log_lift_interval_is_statsmodels_log_ratio_interval():
+    res = ztest_proportions(122, 21306, 267, 21307)
+    low, high = confint_proportions_2indep(267, 21307, 122, 21306, method="log",
+                                           compare="ratio")
+    assert (res.lift_ci_low, res.lift_ci_high) == pytest.approx((low - 1, high - 1), rel=1e-9)
+
+
+def test_lift_without_control_conversion_is_infinite_with_a_note():
+    """0 of 1000 against 5 of 1000: the lift has no finite estimate. It is +inf (never NaN),
+    its intervals say "no information", and explain() says why."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = ztest_proportions(0, 1000, 5, 1000)
+        text = res.explain()
+        none = ztest_proportions(0, 1000, 0, 1000)
+    assert res.lift == np.inf and np.isfinite(res.effect) and np.isfinite(res.se)
+    assert (res.lift_ci_low, res.lift_ci_high) == (-1.0, np.inf)
+    assert (res.lift_ci_low_symmetric, res.lift_ci_high_symmetric) == (-np.inf, np.inf)
+    assert "no control unit converted" in text and "report the effect" in text
+    assert none.lift == 0.0 and "no unit converted in either arm" in none.explain()
+    assert "note:" not in ztest_proportions(1, 1000, 5, 1000).explain()
+
+
+# --- moments_from_sums and welch_ttest_from_sums --------------------------------------------
+
+
+def test_moments_from_sums_matches_numpy():
+    rng = np.random.default_rng(70)
+    values = rng.lognormal(2, 1, (4, 300))
+    m = moments_from_sums(300, values.sum(axis=1), (values**2).sum(axis=1))
+    assert isinstance(m, Moments)
+    np.testing.assert_allclose(m.mean, values.mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(m.variance, values.var(axis=1, ddof=1), rtol=1e-9)
+    np.testing.assert_allclose(m.sd, values.std(axis=1, ddof=1), rtol=1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.floats(-1e12, 1e12), n=st.integers(2, 1000))
+def test_moments_of_a_constant_sample_are_never_negative(value, n):
+    """Catastrophic cancellation: Q - S^2/n of n copies of one value is pure rounding, of
+    either sign; the variance must never be negative (or NaN) and stay within the rounding
+    error of the sums (a few machine epsilons times Q per value)."""
+    values = np.full(n, value)
+    total_sq = (values**2).sum()
+    m = moments_from_sums(n, values.sum(), total_sq)
+    assert 0.0 <= m.variance <= 8 * n * np.finfo(float).eps * total_sq / (n - 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=50),
+       shift=st.sampled_from([0.0, 1e4, 1e7]))
+def test_moments_from_sums_never_negative_and_close_to_two_pass(values, shift):
+    data = np.array(values) + shift
+    m = moments_from_sums(len(data), data.sum(), (data**2).sum())
+    reference = data.var(ddof=1)  # two-pass: no cancellation
+    assert m.variance >= 0
+    # the error of Q - S^2/n is a few epsilons of Q (Chan, Golub & LeVeque 1983)
+    assert abs(m.variance - reference) <= 1e-9 * (data**2).sum() / (len(data) - 1) + 1e-300
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "fragment"),
+    [
+        ((1, 1.0, 1.0), ValueError, "n must be >= 2, got 1"),
+        ((3, 30.0, 100.0), ValueError, "total_sq must be >= total**2 / n"),
+        ((3, 1e200, 1e300), ValueError, "total_sq must be >= total**2 / n"),
+        ((3, 1.0, -1.0), ValueError, "total_sq must be >= 0"),
+        ((3, np.nan, 1.0), ValueError, "total must be finite"),
+        ((3, "1", 1.0), TypeError, "total must be a number"),
+        ((2.5, 1.0, 1.0), ValueError, "n must be a whole number"),
+    ],
+)
+def test_moments_from_sums_bad_input_names_the_argument(arguments, error, fragment):
+    with pytest.raises(error) as info:
+        moments_from_sums(*arguments)
+    assert fragment in str(info.value)
+
+
+def test_welch_ttest_from_sums_is_r_sleep_and_the_raw_test():
+    """R: t.test(extra ~ group, data = sleep): t = -1.8608, df = 17.776, p-value = 0.07939."""
+    g1, g2 = np.array(SLEEP_G1), np.array(SLEEP_G2)
+    for equal_var in (False, True):
+        res = welch_ttest_from_sums(10, g2.sum(), (g2**2).sum(), 10, g1.sum(), (g1**2).sum(),
+                                    equal_var=equal_var)
+        raw = welch_ttest(g2, g1, equal_var=equal_var)
+        for name in TTEST_FIELDS:
+            assert getattr(res, name) == pytest.approx(getattr(raw, name), rel=1e-9, abs=1e-12)
+    res = welch_ttest_from_sums(10, g2.sum(), (g2**2).sum(), 10, g1.sum(), (g1**2).sum())
+    assert (round(res.statistic, 4), round(res.df, 3), round(res.pvalue, 5)) == (
+        -1.8608, 17.776, 0.07939)
+
+
+def test_welch_ttest_from_sums_broadcasts_and_names_its_arguments():
+    rng = np.random.default_rng(71)
+    c, t = rng.normal(0, 1, (5, 40)), rng.normal(0.2, 1.5, (5, 60))
+    res = welch_ttest_from_sums(40, c.sum(1), (c**2).sum(1), 60, t.sum(1), (t**2).sum(1),
+                                alternative="greater")
+    raw = welch_ttest(c, t, alternative="larger")
+    np.testing.assert_allclose(res.pvalue, raw.pvalue, rtol=1e-8)
+    with pytest.raises(ValueError, match="sum_sq_treatment must be >= sum_treatment"):
+        welch_ttest_from_sums(40, 4.0, 100.0, 60, 60.0, 1.0)
+    with pytest.raises(ValueError, match="sum_sq_control and sum_sq_treatment give a standard"):
+        welch_ttest_from_sums(4, 4.0, 4.0, 6, 6.0, 6.0)
+
+
+# --- huge or tiny but finite values -------------------------------------------------------
+
+
+@pytest.mark.parametrize("power", [-1000, -500, 500, 1000])
+@pytest.mark.parametrize("equal_var", [False, True])
+def test_welch_ttest_is_exact_under_a_change_of_unit(power, equal_var):
+    """t, df and p do not depend on the unit: values multiplied by 2**power (exact in floating
+    point, far beyond where sd**2 / n overflows or underflows) give the same test, and the
+    effect, interval and SE multiplied by 2**power."""
+    rng = np.random.default_rng(72)
+    control, treatment = rng.normal(1, 1, 30), rng.normal(1.5, 2, 45)
+    base = welch_ttest(control, treatment, equal_var=equal_var)
+    scale = 2.0**power
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = welch_ttest(control * scale, treatment * scale, equal_var=equal_var)
+    for name in ("statistic", "pvalue", "df", "lift", "lift_ci_low", "lift_ci_high",
+                 "lift_ci_low_symmetric", "lift_ci_high_symmetric"):
+        assert getattr(big, name) == pytest.approx(getattr(base, name), rel=1e-13), name
+    for name in ("effect", "ci_low", "ci_high", "se", "mean_control", "sd_treatment"):
+        assert getattr(big, name) == pytest.approx(getattr(base, name) * scale, rel=1e-13), name
+
+
+def test_welch_ttest_from_stats_with_a_huge_sd():
+    """sd = 1e300: sd**2 overflows, the SE (1e300 / sqrt(n)) does not."""
+    res = welch_ttest_from_stats(1e299, 1e300, 30, 3e299, 2e300, 40)
+    ref = welch_ttest_from_stats(0.1, 1.0, 30, 0.3, 2.0, 40)
+    assert res.statistic == pytest.approx(ref.statistic, rel=1e-12)
+    assert res.pvalue == pytest.approx(ref.pvalue, rel=1e-12)
+    assert res.se == pytest.approx(ref.se * 1e300, rel=1e-12)
+    with pytest.raises(ValueError, match="too large for floating point"):
+        welch_ttest([0.0, 1e308], [0.0, 1.0])  # the 95% interval's half-width exceeds 1e308
+
+
+@pytest.mark.parametrize("scale", [1e100, 1e102, 1e250])
+def test_bca_with_a_huge_outlier_scales_with_the_data(scale):
+    """An outlier of 1e103 (1e105, 1e253) once gave a zero-width interval (an IndexError): the
+    BCa interval is equivariant, so it must be the interval of the data with the outlier at
+    1e3, times the scale."""
+    rng = np.random.default_rng(73)
+    control, treatment = rng.normal(0, 1, 40), rng.normal(0, 1, 40)
+    treatment[0] = 1e3
+    base = bootstrap_ci(control, treatment, n_resamples=999, rng=74)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = bootstrap_ci(control * scale, treatment * scale, n_resamples=999, rng=74)
+    assert big.ci_high > big.ci_low
+    assert big.ci_low == pytest.approx(base.ci_low * scale, rel=1e-9)
+    assert big.ci_high == pytest.approx(base.ci_high * scale, rel=1e-9)
+    assert big.acceleration == pytest.approx(base.acceleration, rel=1e-9)
+    assert big.standard_error == pytest.approx(base.standard_error * scale, rel=1e-9)
+
+
+def test_bootstrap_refuses_values_whose_mean_overflows():
+    treatment = np.linspace(0, 1, 40)
+    treatment[:3] = 1.7e308
+    with pytest.raises(ValueError, match="statistic returned a non-finite value"):
+        bootstrap_ci([0.0, 1.0, 2.0], treatment, n_resamples=99, rng=1)

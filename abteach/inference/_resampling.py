@@ -20,7 +20,8 @@ def _difference_in_means(control: np.ndarray, treatment: np.ndarray) -> np.ndarr
 
 def _apply(statistic: Callable, control, treatment, shape: tuple[int, ...]) -> np.ndarray:
     """Evaluate the user's statistic; refuse results of the wrong shape or not finite."""
-    value = statistic(control, treatment)
+    with np.errstate(over="ignore", invalid="ignore"):  # refused below if not finite
+        value = statistic(control, treatment)
     try:
         value = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -41,7 +42,8 @@ def _apply(statistic: Callable, control, treatment, shape: tuple[int, ...]) -> n
     if bad.any():
         raise ValueError(
             f"statistic returned a non-finite value, {value[_first_index(bad)].item()!r}, "
-            "on the data or on a resample of them"
+            "on the data or on a resample of them (values too large for floating point, or "
+            "a statistic undefined on some resample)"
         )
     return value
 
@@ -106,15 +108,57 @@ def _quantiles(sorted_replicates: np.ndarray, probability: np.ndarray) -> np.nda
     upper = np.minimum(lower + 1, last)
     low_value = np.take_along_axis(sorted_replicates, lower[..., None], axis=-1)[..., 0]
     high_value = np.take_along_axis(sorted_replicates, upper[..., None], axis=-1)[..., 0]
-    return low_value + (position - lower) * (high_value - low_value)
+    return _interpolate(low_value, high_value, position - lower)
+
+
+def _interpolate(low, high, weight):
+    """low + weight (high - low), or (1 - weight) low + weight high where high - low would
+    overflow (replicates near the largest float on both sides)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = low + weight * (high - low)
+    return np.where(np.isfinite(value), value, (1 - weight) * low + weight * high)
+
+
+def _standard_deviation(replicates: np.ndarray) -> np.ndarray:
+    """sd (n - 1 divisor) along the last axis, computed on values divided by their largest
+    |value| so that the squares cannot overflow."""
+    scale = np.abs(replicates).max(axis=-1, keepdims=True)
+    scale = np.where(scale > 0, scale, 1.0)
+    with np.errstate(over="ignore"):
+        sd = (replicates / scale).std(axis=-1, ddof=1) * scale[..., 0]
+    if not np.isfinite(sd).all():
+        raise ValueError(
+            "the bootstrap standard error is too large for floating point; rescale the data"
+        )
+    return sd
+
+
+def _acceleration(jackknife: list[np.ndarray]) -> np.ndarray:
+    """The BCa acceleration a = sum_j sum_i U_ji^3 / n_j^3 / (6 (sum_j sum_i U_ji^2 /
+    n_j^2)^(3/2)), U_ji = (n_j - 1)(mean_i theta_(ji) - theta_(ji)).
+
+    ``a`` does not change when every U is multiplied by one constant, so the jackknife
+    values are first divided by their largest |value| and the U by their largest |U| (per
+    experiment): U^3 can neither overflow (an outlier of 1e105) nor underflow.
+    """
+    def per_experiment_max(arrays):
+        largest = np.max([np.abs(a).max(axis=-1) for a in arrays], axis=0)
+        return np.where(largest > 0, largest, 1.0)[..., None]
+
+    scale = per_experiment_max(jackknife)
+    u = [(v.shape[-1] - 1) * (np.mean(v / scale, axis=-1, keepdims=True) - v / scale)
+         for v in jackknife]
+    spread = per_experiment_max(u)
+    num = sum(np.sum((uj / spread) ** 3, axis=-1) / uj.shape[-1] ** 3 for uj in u)
+    den = sum(np.sum((uj / spread) ** 2, axis=-1) / uj.shape[-1] ** 2 for uj in u)
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0) ** 1.5 / 6, 0.0)
 
 
 def _bca_levels(replicates, estimate, jackknife, tail_alpha: float):
     """Adjusted quantile levels of the BCa interval and its (z0, a) (Efron & Tibshirani ch. 14).
 
-    z0 = Phi^-1(share of replicates below the estimate, ties counted half);
-    a = sum_j sum_i U_ji^3 / n_j^3 / (6 (sum_j sum_i U_ji^2 / n_j^2)^(3/2)) with
-    U_ji = (n_j - 1)(mean_i theta_(ji) - theta_(ji)), the jackknife over each sample in turn.
+    z0 = Phi^-1(share of replicates below the estimate, ties counted half); a from the
+    jackknife over each sample in turn (:func:`_acceleration`).
     """
     count = replicates.shape[-1]
     below = np.count_nonzero(replicates < estimate[..., None], axis=-1)
@@ -127,19 +171,19 @@ def _bca_levels(replicates, estimate, jackknife, tail_alpha: float):
             f"replicate lies on one side{_where(_first_index(bad))}; use "
             "method='percentile' or more n_resamples"
         )
-    num, den = 0.0, 0.0
-    for values in jackknife:
-        n = values.shape[-1]
-        u = (n - 1) * (values.mean(axis=-1, keepdims=True) - values)
-        num = num + np.sum(u**3, axis=-1) / n**3
-        den = den + np.sum(u**2, axis=-1) / n**2
-    acceleration = np.where(den > 0, num / np.where(den > 0, den, 1.0) ** 1.5 / 6, 0.0)
+    acceleration = _acceleration(jackknife)
     z_alpha = special.ndtri(tail_alpha)
     levels = []
     with np.errstate(divide="ignore"):
         for z in (z_alpha, -z_alpha):
             shifted = z0 + z
             levels.append(special.ndtr(z0 + shifted / (1 - acceleration * shifted)))
+    undefined = ~(np.isfinite(levels[0]) & np.isfinite(levels[1]))
+    if undefined.any():
+        raise ValueError(
+            f"the BCa adjustment is undefined{_where(_first_index(undefined))}: the "
+            "acceleration is not finite; use method='percentile'"
+        )
     return levels[0], levels[1], z0, acceleration
 
 

@@ -28,6 +28,7 @@ from abteach.inference._resampling import (
     _difference_in_means,
     _jackknife,
     _replicates,
+    _standard_deviation,
 )
 
 __all__ = ["BOOTSTRAP_METHODS", "BootstrapCI", "bootstrap_ci"]
@@ -192,7 +193,7 @@ def bootstrap_ci(
     lead = _experiments("control", c, "treatment", t)
     estimate = _apply(statistic, c, t, lead)
     replicates = _replicates(statistic, c, t, lead, n_resamples, generator)
-    flat = np.ptp(replicates, axis=-1) == 0
+    flat = replicates.max(axis=-1) == replicates.min(axis=-1)
     if flat.any():
         raise ValueError(
             "the bootstrap distribution of the statistic is a single point"
@@ -207,7 +208,7 @@ def bootstrap_ci(
         effect=scalar_or_array(estimate),
         ci_low=scalar_or_array(low),
         ci_high=scalar_or_array(high),
-        standard_error=scalar_or_array(replicates.std(axis=-1, ddof=1)),
+        standard_error=scalar_or_array(_standard_deviation(replicates)),
         bias_correction=None if z0 is None else scalar_or_array(z0),
         acceleration=None if acceleration is None else scalar_or_array(acceleration),
         replicates=replicates,

@@ -36,6 +36,7 @@ from abteach._validate import (
     scalar_or_array,
 )
 from abteach.inference._core import (
+    _Comparison,
     _batch_summary,
     _check_spread,
     _compare,
@@ -157,18 +158,58 @@ def _mean_variances(s_c, n_c, s_t, n_t, equal_var: bool):
         return s_c**2 / n_c, s_t**2 / n_t
 
 
-def _means_test(m_c, s_c, n_c, m_t, s_t, n_t, alternative, alpha, equal_var, names):
-    """Shared core of the t-tests; ``names`` = (all arguments, the spread arguments)."""
-    n_c, n_t = n_c.astype(float), n_t.astype(float)
-    var_c, var_t = _mean_variances(s_c, n_c, s_t, n_t, equal_var)
-    _check_spread(m_c, var_c, m_t, var_t, *names)
+def _degrees_of_freedom(var_c, n_c, var_t, n_t, equal_var: bool):
+    """n_c + n_t - 2 (Student) or Welch-Satterthwaite, written with weights so that tiny
+    variances cannot underflow."""
     if equal_var:
-        df = n_c + n_t - 2
+        return n_c + n_t - 2
+    w_c = var_c / (var_c + var_t)
+    return 1 / (w_c**2 / (n_c - 1) + (1 - w_c) ** 2 / (n_t - 1))
+
+
+def _binary_scale(*arrays, axis=None):
+    """A power of 2 (per element, or per row along ``axis``) bringing the largest |value| into
+    [1, 2); 1 where every value is 0. Dividing by it is exact in floating point."""
+    if axis is None:
+        largest = np.max(np.abs(np.broadcast_arrays(*arrays)), axis=0)
     else:
-        # Welch-Satterthwaite, written with weights so that tiny variances cannot underflow.
-        w_c = var_c / (var_c + var_t)
-        df = 1 / (w_c**2 / (n_c - 1) + (1 - w_c) ** 2 / (n_t - 1))
-    comparison = _compare(m_c, var_c, m_t, var_t, alternative, alpha, df)
+        largest = np.abs(arrays[0]).max(axis=axis, keepdims=True)
+    _, exponent = np.frexp(largest)
+    return np.ldexp(1.0, exponent - 1)
+
+
+def _rescaled(comparison: _Comparison, scale, names: str) -> _Comparison:
+    """Effect, interval and SE of a comparison computed in units of ``scale``, back in the
+    data's unit; refuses what overflows there."""
+    fields = ("effect", "ci_low", "ci_high", "se")
+    with np.errstate(over="ignore"):
+        back = {name: getattr(comparison, name) * scale for name in fields}
+    overflow = np.zeros(np.shape(scale), dtype=bool)
+    for name in fields:
+        overflow |= np.isfinite(getattr(comparison, name)) & ~np.isfinite(back[name])
+    if overflow.any():
+        raise ValueError(
+            f"{names} are too large for floating point: the effect or its interval "
+            f"overflows{_where(_first_index(overflow))}"
+        )
+    return comparison._replace(**back)
+
+
+def _means_test(m_c, s_c, n_c, m_t, s_t, n_t, alternative, alpha, equal_var, names):
+    """Shared core of the t-tests; ``names`` = (all arguments, the spread arguments).
+
+    The formulas run on means and sds divided by a power of 2 (exact, :func:`_binary_scale`),
+    so that sd^2 / n neither overflows nor underflows for huge or tiny but finite data; the
+    statistic, p-value, df and lifts do not depend on the unit, and :func:`_rescaled` puts
+    the effect, its interval and SE back in the data's unit.
+    """
+    n_c, n_t = n_c.astype(float), n_t.astype(float)
+    scale = _binary_scale(m_c, s_c, m_t, s_t)
+    var_c, var_t = _mean_variances(s_c / scale, n_c, s_t / scale, n_t, equal_var)
+    _check_spread(m_c / scale, var_c, m_t / scale, var_t, *names)
+    df = _degrees_of_freedom(var_c, n_c, var_t, n_t, equal_var)
+    comparison = _compare(m_c / scale, var_c, m_t / scale, var_t, alternative, alpha, df)
+    comparison = _rescaled(comparison, scale, names[0])
     return MeansTTest(
         **comparison.fields(),
         df=scalar_or_array(df),
@@ -298,17 +339,15 @@ class Moments(NamedTuple):
 
 
 def _within_sum_of_squares(total, total_sq, mean, names: tuple[str, str, str]):
-    """Q - S * mean (the sum of squared deviations), refusing overflow and impossible sums and
-    setting the rounding noise of a (near) constant sample to exactly 0."""
+    """Q - S * mean, the sum of squared deviations: never negative.
+
+    Between -1e-9 Q and 0 the difference is rounding (catastrophic cancellation of two
+    nearly equal numbers) and becomes 0; below that (or when S * mean overflows, which a
+    finite Q of real values rules out) the sums cannot come from real values.
+    """
     n_name, s_name, ss_name = names
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore"):
         within = total_sq - total * mean
-    overflow = ~np.isfinite(within)
-    if overflow.any():
-        raise ValueError(
-            f"{s_name} and {ss_name} are too large for floating point: the variance "
-            f"overflows{_where(_first_index(overflow))}"
-        )
     impossible = within < -_ROUNDING * total_sq
     if impossible.any():
         raise ValueError(
@@ -340,13 +379,15 @@ def moments_from_sums(n, total, total_sq) -> Moments:
 
     Catastrophic cancellation: Q and :math:`S \bar y` are both close to :math:`n \bar y^2`,
     so their difference keeps only about :math:`16 - \log_{10}(\bar y^2 / s^2)` of the 16
-    significant digits of a float (Chan, Golub & LeVeque, 1983), and rounding can push it
-    slightly below 0 for a (nearly) constant sample. The variance is therefore never
-    negative: a difference between :math:`-10^{-9} Q` and 0 is rounding and becomes exactly
-    0; a more negative one cannot come from real values and raises a ValueError naming
-    ``total_sq``. When the mean is many standard deviations from 0 (timestamps, prices
-    around 1e6 with cents of spread), subtract a rough guess of the mean from every value
-    before summing.
+    significant digits of a float (Chan, Golub & LeVeque, 1983), and its rounding error, a
+    few machine epsilons times Q, can have either sign. The variance is never negative: a
+    difference between :math:`-10^{-9} Q` and 0 is rounding and becomes exactly 0; a more
+    negative one cannot come from real values and raises a ValueError naming ``total_sq``.
+    A positive difference of that size is rounding noise as well, which the sums cannot
+    tell from a real spread (five copies of 1.1e11 can give an sd of about 1e3, 1e-8 of the
+    mean). When the mean is many standard deviations from 0 (timestamps, prices around
+    1e6 with cents of spread), subtract a rough guess of the mean from every value before
+    summing.
 
     Parameters
     ----------
@@ -453,14 +494,17 @@ def welch_ttest_from_sums(
 
 
 def _moments(name: str, sample: np.ndarray):
-    """Mean and standard deviation (n - 1 divisor) along the last axis, refusing overflow."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean = sample.mean(axis=-1)
-        sd = sample.std(axis=-1, ddof=1)
+    """Mean and standard deviation (n - 1 divisor) along the last axis, computed on the values
+    divided by a power of 2 (exact) so that their squares cannot overflow or underflow."""
+    scale = _binary_scale(sample, axis=-1)
+    scaled = sample / scale
+    with np.errstate(over="ignore"):
+        mean = scaled.mean(axis=-1) * scale[..., 0]
+        sd = scaled.std(axis=-1, ddof=1) * scale[..., 0]
     bad = ~(np.isfinite(mean) & np.isfinite(sd))
     if bad.any():
         raise ValueError(
-            f"{name} holds values too large for floating point: their mean or variance "
+            f"{name} holds values too large for floating point: their standard deviation "
             f"overflows{_where(_first_index(bad))}"
         )
     return mean, sd
