@@ -45,10 +45,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "EVENT_SCHEMA", "METRIC_SQL", "EventStore", "IngestResult",
     ),
     "inference": (
-        "BootstrapCI", "MeansTTest", "ProportionsChiSquare", "ProportionsZTest",
+        "BootstrapCI", "MeansTTest", "Moments", "ProportionsChiSquare", "ProportionsZTest",
         "RatioMetricTest", "bootstrap_ci", "chisq_proportions", "lift_interval",
-        "min_sample_size_for_normality", "ratio_metric_test", "welch_ttest",
-        "welch_ttest_from_stats", "ztest_proportions",
+        "min_sample_size_for_normality", "moments_from_sums", "ratio_metric_test",
+        "welch_ttest", "welch_ttest_from_stats", "welch_ttest_from_sums", "ztest_proportions",
     ),
     "multiple": (
         "ErrorRates", "MultipleTests", "SimulatedVariants", "adjust_pvalues", "error_rates",

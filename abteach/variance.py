@@ -10,10 +10,10 @@ Data) subtracts the part of the metric Y that a pre-period covariate X predicts,
           \hat\Delta_{cv} = \bar Y'_t - \bar Y'_c
           = (\bar Y_t - \bar Y_c) - \theta\,(\bar X_t - \bar X_c),
 
-and analyses Y' instead of Y. Three facts carry the method:
+and analyzes Y' instead of Y. Three facts carry the method:
 
 1. **Unbiased for any fixed theta.** X is measured before the treatment starts, so
-   randomisation makes :math:`E[\bar X_t - \bar X_c] = 0`: the adjustment term has mean zero
+   randomization makes :math:`E[\bar X_t - \bar X_c] = 0`: the adjustment term has mean zero
    and :math:`\hat\Delta_{cv}` estimates the same effect as the plain difference of means.
 2. **Optimal theta.** :math:`\mathrm{Var}(Y - \theta X)` is smallest at
    :math:`\theta = \mathrm{cov}(Y, X) / \mathrm{var}(X)`, where it equals
@@ -30,7 +30,7 @@ and analyses Y' instead of Y. Three facts carry the method:
 
 The regression view: CUPED is a regression adjustment. The regression ``Y ~ T + X``
 (statsmodels/R) estimates theta from the *within-arm* variation; its treatment coefficient
-equals :math:`\hat\Delta_{cv}` computed with that theta (``cuped_adjust(y, x,
+equals :math:`\hat\Delta_{cv}` computed with that theta (``cuped_adjust(y, covariate,
 theta=...)``), and the pooled and within-arm thetas differ by O(1/n).
 
 Two pitfalls
@@ -55,11 +55,13 @@ control variates and the pooled theta; 4.2: missing pre-period data; 4.3: covari
 by the treatment).
 Kohavi, Tang & Xu (2020), *Trustworthy Online Controlled Experiments*, ch. 18.
 Lin, W. (2013), Agnostic notes on regression adjustments to experimental data, *Annals of
-Applied Statistics* 7, 295-318 (regression adjustment in randomised experiments).
+Applied Statistics* 7, 295-318 (regression adjustment in randomized experiments).
 """
 
 from __future__ import annotations
 
+import functools
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -68,12 +70,51 @@ import numpy as np
 
 from abteach._records import Record, brief as _f, format_number
 from abteach._validate import as_float_array, check_alpha, check_alternative, check_choice
-from abteach.inference import welch_ttest_from_stats
+from abteach.inference import welch_ttest
 
 __all__ = ["MISSING", "CupedAdjustment", "CupedTest", "cuped_adjust", "cuped_test"]
 
 #: How :func:`cuped_adjust` and :func:`cuped_test` treat NaN in the covariate.
 MISSING = ("raise", "indicator")
+
+
+# --- renamed arguments and fields ---------------------------------------------------------
+
+
+def _renamed(**new_names):
+    """Accept the old keyword names of renamed arguments for one release, with a
+    DeprecationWarning naming the new one (``old="new"``)."""
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            for old, new in new_names.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(
+                            f"{function.__name__}() got both {old!r} and {new!r}; {old!r} is "
+                            f"the deprecated name of {new!r}: pass only {new!r}"
+                        )
+                    warnings.warn(
+                        f"{function.__name__}(): the argument {old!r} is deprecated and will be "
+                        f"removed in the next release; use {new!r}",
+                        DeprecationWarning, stacklevel=2,
+                    )
+                    kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def _deprecated_field(old: str, new: str) -> property:
+    """A read-only alias of a renamed record field, warning on use."""
+    def getter(self):
+        warnings.warn(
+            f"{type(self).__name__}.{old} is deprecated and will be removed in the next "
+            f"release; use .{new}",
+            DeprecationWarning, stacklevel=2,
+        )
+        return getattr(self, new)
+    return property(getter, doc=f"Deprecated alias of :attr:`{new}`.")
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -143,7 +184,7 @@ class _Fit(NamedTuple):
     theta_missing: np.ndarray
     rho: np.ndarray
     variance_factor: np.ndarray
-    x_mean: np.ndarray
+    covariate_mean: np.ndarray
     n_missing: np.ndarray
 
 
@@ -152,7 +193,7 @@ def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(mask, values, 0.0).sum(axis=-1, keepdims=True) / np.maximum(count, 1)
 
 
-def _centred(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _centered(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Values minus their mean over ``mask`` (0 outside it); exactly 0 when they are constant.
 
     Checking max == min guards against the rounding of the mean: ten copies of 0.1 have a
@@ -160,16 +201,16 @@ def _centred(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """
     high = np.where(mask, values, -np.inf).max(axis=-1, keepdims=True)
     low = np.where(mask, values, np.inf).min(axis=-1, keepdims=True)
-    centred = np.where(mask, values - _masked_mean(values, mask), 0.0)
-    return np.where(high > low, centred, 0.0)
+    centered = np.where(mask, values - _masked_mean(values, mask), 0.0)
+    return np.where(high > low, centered, 0.0)
 
 
-def _scaled(centred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _scaled(centered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Divide by the largest absolute value (1 where all are 0): sums of squares cannot
     overflow or underflow."""
-    scale = np.abs(centred).max(axis=-1, keepdims=True)
+    scale = np.abs(centered).max(axis=-1, keepdims=True)
     scale = np.where(scale > 0, scale, 1.0)
-    return centred / scale, scale
+    return centered / scale, scale
 
 
 def _fit(y, x, observed, x_names: str, theta=None) -> _Fit:
@@ -183,13 +224,13 @@ def _fit(y, x, observed, x_names: str, theta=None) -> _Fit:
     n_observed = observed.sum(axis=-1, keepdims=True)
     if np.any(n_observed == 0):
         raise ValueError(f"{x_names} have no observed value: no covariate to adjust with")
-    xc = _centred(x, observed)
+    xc = _centered(x, observed)
     if np.any(np.all(xc == 0, axis=-1)):
         raise ValueError(
             f"{x_names} have zero variance (every observed value is the same): theta = "
             "cov(Y, X) / var(X) is undefined and a constant covariate cannot reduce variance"
         )
-    yc_observed = _centred(y, observed)
+    yc_observed = _centered(y, observed)
     xs, x_scale = _scaled(xc)
     ys, y_scale = _scaled(yc_observed)
     sxx = np.sum(xs * xs, axis=-1, keepdims=True)  # >= 1: the largest |xs| is 1
@@ -208,9 +249,9 @@ def _fit(y, x, observed, x_names: str, theta=None) -> _Fit:
     indicator = missing - n_missing / n
     adjusted = y - theta * xc - theta_missing * indicator
 
-    ys_all, scale_all = _scaled(_centred(y, np.ones_like(observed)))
+    ys_all, scale_all = _scaled(_centered(y, np.ones_like(observed)))
     total = np.sum(ys_all * ys_all, axis=-1)
-    residual = _centred(adjusted, np.ones_like(observed)) / scale_all
+    residual = _centered(adjusted, np.ones_like(observed)) / scale_all
     left = np.sum(residual * residual, axis=-1)
     variance_factor = np.where(
         total > 0, left / np.where(total > 0, total, 1.0),
@@ -222,7 +263,7 @@ def _fit(y, x, observed, x_names: str, theta=None) -> _Fit:
         theta_missing=theta_missing[..., 0],
         rho=rho[..., 0],
         variance_factor=variance_factor,
-        x_mean=_masked_mean(x, observed)[..., 0],
+        covariate_mean=_masked_mean(x, observed)[..., 0],
         n_missing=n_missing[..., 0],
     )
 
@@ -260,11 +301,14 @@ class CupedAdjustment(Record):
     theta_missing: float | np.ndarray
     rho: float | np.ndarray
     variance_factor: float | np.ndarray
-    x_mean: float | np.ndarray
+    covariate_mean: float | np.ndarray
     n_missing: int | np.ndarray
 
+    x_mean = _deprecated_field("x_mean", "covariate_mean")
 
-def cuped_adjust(y, x, *, theta=None, missing: str = "raise") -> CupedAdjustment:
+
+@_renamed(x="covariate")
+def cuped_adjust(y, covariate, *, theta=None, missing: str = "raise") -> CupedAdjustment:
     r"""CUPED-adjusted values :math:`Y' = Y - \theta (X - \bar X)` of one pooled sample.
 
     Pass the units of BOTH arms together (the pooled sample): theta must be the same for
@@ -286,19 +330,22 @@ def cuped_adjust(y, x, *, theta=None, missing: str = "raise") -> CupedAdjustment
     :math:`\hat\theta` the slope over units with X and :math:`\hat\theta_m = \bar Y_{M=1} -
     \bar Y_{M=0}`: the OLS fit of Y on (X, M), as in Deng et al. (2013), section 4.2.
 
+    ``covariate`` was called ``x`` before; ``x=`` still works for one release, with a
+    DeprecationWarning.
+
     Parameters
     ----------
     y : array of float
         The metric during the experiment, one value per unit. A 2-D array holds one sample
         per row (experiments x units); everything is computed row by row.
-    x : array of float, same shape as ``y``
+    covariate : array of float, same shape as ``y``
         The covariate (usually the same metric in the pre-period). NaN allowed only with
         ``missing="indicator"``.
     theta : float or array, optional
         Use this theta instead of estimating it (one per row for 2-D input). Only with
         complete covariates.
     missing : {"raise", "indicator"}
-        "raise" refuses NaN in ``x``; "indicator" treats it as "no pre-period data".
+        "raise" refuses NaN in ``covariate``; "indicator" treats it as "no pre-period data".
 
     Returns
     -------
@@ -306,12 +353,12 @@ def cuped_adjust(y, x, *, theta=None, missing: str = "raise") -> CupedAdjustment
         ``adjusted`` (same shape as ``y``, same mean), ``theta``, ``theta_missing`` (0 when
         nothing is missing), ``rho`` (correlation of Y and X over units with X),
         ``variance_factor`` = var(Y') / var(Y) (1 - rho^2 for the estimated theta and
-        complete X), ``x_mean`` (the centre of X) and ``n_missing``.
+        complete X), ``covariate_mean`` (the center of X) and ``n_missing``.
 
     Raises
     ------
     ValueError
-        If ``x`` has zero variance (no information to adjust with), no observed value, fewer
+        If ``covariate`` has zero variance (no information to adjust with), no observed value, fewer
         than 2 units, or shapes do not match.
 
     References
@@ -328,24 +375,25 @@ def cuped_adjust(y, x, *, theta=None, missing: str = "raise") -> CupedAdjustment
     """
     missing = check_choice("missing", missing, MISSING)
     y = _metric("y", y)
-    x, observed = _covariate("x", x, missing)
-    _same_shape(("y", "x"), y, x)
+    x, observed = _covariate("covariate", covariate, missing)
+    _same_shape(("y", "covariate"), y, x)
     _at_least_two("y", y)
     if theta is not None:
         if not observed.all():
             raise ValueError(
-                "theta can only be given when x is complete; with missing x it is estimated"
+                "theta can only be given when covariate is complete; with missing values it is "
+                "estimated"
             )
         theta = _check_theta(theta, y.shape[:-1])
-    with _float_errors("y and x"):
-        fit = _fit(y, x, observed, "x", theta)
+    with _float_errors("y and covariate"):
+        fit = _fit(y, x, observed, "covariate", theta)
     return CupedAdjustment(
         adjusted=fit.adjusted,
         theta=_numeric(fit.theta),
         theta_missing=_numeric(fit.theta_missing),
         rho=_numeric(fit.rho),
         variance_factor=_numeric(fit.variance_factor),
-        x_mean=_numeric(fit.x_mean),
+        covariate_mean=_numeric(fit.covariate_mean),
         n_missing=_numeric(fit.n_missing),
     )
 
@@ -391,7 +439,7 @@ class CupedTest(Record):
     rho: float | np.ndarray
     variance_factor: float | np.ndarray
     n_equivalent: float | np.ndarray
-    x_difference: float | np.ndarray
+    covariate_difference: float | np.ndarray
     covariate_pvalue: float | np.ndarray
     n_control: int
     n_treatment: int
@@ -400,6 +448,8 @@ class CupedTest(Record):
     alternative: str
     alpha: float
     missing: str
+
+    x_difference = _deprecated_field("x_difference", "covariate_difference")
 
     def explain(self) -> str:
         """Plain-text derivation with the numbers plugged in (a summary for a batch)."""
@@ -438,7 +488,7 @@ class CupedTest(Record):
                 f"  variance factor = 1 - R^2 of Y on (X, M) = {_f(self.variance_factor)}",
                 f"  effect      = (mean Y_t - mean Y_c) - theta (mean X_t - mean X_c) - theta_m "
                 f"(share M_t - share M_c) = {_f(self.unadjusted_effect)} - {_term(self.theta)} * "
-                f"{_term(self.x_difference)} - {_term(self.theta_missing)} * "
+                f"{_term(self.covariate_difference)} - {_term(self.theta_missing)} * "
                 f"{_term(share_difference)} = "
                 f"{_f(self.effect)}",
             ]
@@ -447,7 +497,7 @@ class CupedTest(Record):
                 f"  variance factor = 1 - rho^2 = {_f(self.variance_factor)}",
                 f"  effect      = (mean Y_t - mean Y_c) - theta (mean X_t - mean X_c) = "
                 f"{_f(self.unadjusted_effect)} - {_term(self.theta)} * "
-                f"{_term(self.x_difference)} = "
+                f"{_term(self.covariate_difference)} = "
                 f"{_f(self.effect)}",
             ]
         verdict = "reject H0" if self.pvalue < self.alpha else "do not reject H0"
@@ -458,8 +508,8 @@ class CupedTest(Record):
             if self.covariate_pvalue < 0.001 else "no sign that the treatment moved X"
         )
         lines += [
-            f"  covariate check: mean X_t - mean X_c = {_f(self.x_difference)}, Welch p-value "
-            f"{_f(self.covariate_pvalue)} ({flag})",
+            f"  covariate check: mean X_t - mean X_c = {_f(self.covariate_difference)}, Welch "
+            f"p-value {_f(self.covariate_pvalue)} ({flag})",
             f"  SE          = sqrt(sd(Y'_c)^2/n_c + sd(Y'_t)^2/n_t) = {_f(self.se)} "
             f"(unadjusted {_f(self.unadjusted_se)})",
             f"  t           = {_f(self.effect)} / {_f(self.se)} = {_f(self.statistic)}, "
@@ -477,23 +527,18 @@ class CupedTest(Record):
 def _welch(control: np.ndarray, treatment: np.ndarray, names: str, alternative: str,
            alpha: float):
     """Welch's test (abteach.inference) on raw values along the last axis, errors renamed."""
-    with _float_errors(names):
-        moments = [
-            (sample.mean(axis=-1), sample.std(axis=-1, ddof=1), sample.shape[-1])
-            for sample in (control, treatment)
-        ]
     try:
-        return welch_ttest_from_stats(*moments[0], *moments[1], alternative=alternative,
-                                      alpha=alpha)
+        return welch_ttest(control, treatment, alternative=alternative, alpha=alpha)
     except ValueError as exc:
         raise ValueError(f"{names}: {exc}") from None
 
 
+@_renamed(x_control="covariate_control", x_treatment="covariate_treatment")
 def cuped_test(
     y_control,
-    x_control,
+    covariate_control,
     y_treatment,
-    x_treatment,
+    covariate_treatment,
     *,
     alternative: str = "two-sided",
     alpha: float = 0.05,
@@ -522,12 +567,16 @@ def cuped_test(
     only by chance; a tiny ``covariate_pvalue`` means X was probably affected by the
     treatment (or the assignment is broken), and CUPED would then be biased.
 
+    The covariate arguments were called ``x_control`` and ``x_treatment`` before (a name
+    that means a conversion count in :func:`~abteach.inference.ztest_proportions`); the
+    old keywords still work for one release, with a DeprecationWarning.
+
     Parameters
     ----------
-    y_control, x_control : array of float
+    y_control, covariate_control : array of float
         Metric during the experiment and pre-period covariate of each control unit (same
         shape). A 2-D array holds one experiment per row (experiments x units).
-    y_treatment, x_treatment : array of float
+    y_treatment, covariate_treatment : array of float
         The same for the treatment units; leading axes broadcast with the control's.
     alternative : {"two-sided", "larger", "smaller"}
         "larger" means H1: the treatment raises the metric.
@@ -543,7 +592,7 @@ def cuped_test(
     CupedTest
         ``statistic``, ``pvalue``, ``df``, ``effect``, ``ci_low``, ``ci_high``, ``se``, the
         ``unadjusted_*`` counterparts, ``theta``, ``theta_missing``, ``rho``,
-        ``variance_factor``, ``n_equivalent``, ``x_difference``, ``covariate_pvalue``, the
+        ``variance_factor``, ``n_equivalent``, ``covariate_difference``, ``covariate_pvalue``, the
         sizes, ``alternative``, ``alpha``, ``missing`` and :meth:`~CupedTest.explain`.
 
     Raises
@@ -575,11 +624,11 @@ def cuped_test(
     alpha = check_alpha(alpha)
     missing = check_choice("missing", missing, MISSING)
     y_c = _metric("y_control", y_control)
-    x_c, observed_c = _covariate("x_control", x_control, missing)
+    x_c, observed_c = _covariate("covariate_control", covariate_control, missing)
     y_t = _metric("y_treatment", y_treatment)
-    x_t, observed_t = _covariate("x_treatment", x_treatment, missing)
-    _same_shape(("y_control", "x_control"), y_c, x_c)
-    _same_shape(("y_treatment", "x_treatment"), y_t, x_t)
+    x_t, observed_t = _covariate("covariate_treatment", covariate_treatment, missing)
+    _same_shape(("y_control", "covariate_control"), y_c, x_c)
+    _same_shape(("y_treatment", "covariate_treatment"), y_t, x_t)
     _at_least_two("y_control", y_c)
     _at_least_two("y_treatment", y_t)
     try:
@@ -597,19 +646,20 @@ def cuped_test(
         ], axis=-1)
 
     y, x, observed = pooled(y_c, y_t), pooled(x_c, x_t), pooled(observed_c, observed_t)
-    with _float_errors("y_control, x_control, y_treatment and x_treatment"):
-        fit = _fit(y, x, observed, "x_control and x_treatment")
+    with _float_errors("y_control, covariate_control, y_treatment and covariate_treatment"):
+        fit = _fit(y, x, observed, "covariate_control and covariate_treatment")
     if np.any(fit.variance_factor < _EXACT_FIT):
         raise ValueError(
-            "y_control and y_treatment are an exact linear function of x_control and "
-            "x_treatment (|rho| = 1 up to rounding): the adjusted values do not vary, so the "
-            "test is undefined"
+            "y_control and y_treatment are an exact linear function of covariate_control and "
+            "covariate_treatment (|rho| = 1 up to rounding): the adjusted values do not vary, "
+            "so the test is undefined"
         )
-    x_filled = np.where(observed, x, fit.x_mean[..., None])
+    x_filled = np.where(observed, x, fit.covariate_mean[..., None])
     unadjusted = _welch(y[..., :n_c], y[..., n_c:], "y_control and y_treatment", alternative,
                         alpha)
     covariate = _welch(x_filled[..., :n_c], x_filled[..., n_c:],
-                       "x_control and x_treatment (the covariate check)", "two-sided", alpha)
+                       "covariate_control and covariate_treatment (the covariate check)",
+                       "two-sided", alpha)
     adjusted = _welch(fit.adjusted[..., :n_c], fit.adjusted[..., n_c:],
                       "the CUPED-adjusted values of y_control and y_treatment", alternative,
                       alpha)
@@ -631,7 +681,7 @@ def cuped_test(
         rho=_numeric(fit.rho),
         variance_factor=_numeric(fit.variance_factor),
         n_equivalent=_numeric((n_c + n_t) / fit.variance_factor),
-        x_difference=covariate.effect,
+        covariate_difference=covariate.effect,
         covariate_pvalue=covariate.pvalue,
         n_control=n_c,
         n_treatment=n_t,

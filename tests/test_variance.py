@@ -216,7 +216,7 @@ def test_tests_match_scipy_welch(alternative):
     assert res.unadjusted_effect == pytest.approx(y_t.mean() - y_c.mean(), rel=1e-12)
     covariate = stats.ttest_ind(x_t, x_c, equal_var=False)
     assert res.covariate_pvalue == pytest.approx(covariate.pvalue, rel=1e-9)
-    assert res.x_difference == pytest.approx(x_t.mean() - x_c.mean(), rel=1e-12)
+    assert res.covariate_difference == pytest.approx(x_t.mean() - x_c.mean(), rel=1e-12)
 
 
 def with_new_users(seed, n_c=600, n_t=500, share=0.3):
@@ -413,9 +413,9 @@ def test_constant_outcome_gives_theta_zero_in_cuped_adjust():
 
 VALID = {
     "y_control": [1.0, 2.0, 4.0, 3.0],
-    "x_control": [1.0, 1.5, 3.0, 2.5],
+    "covariate_control": [1.0, 1.5, 3.0, 2.5],
     "y_treatment": [2.0, 3.5, 2.5, 5.0],
-    "x_treatment": [1.0, 2.0, 1.5, 3.0],
+    "covariate_treatment": [1.0, 2.0, 1.5, 3.0],
 }
 
 
@@ -423,44 +423,47 @@ VALID = {
     ("changes", "error", "fragment"),
     [
         ({"y_control": [1.0, 2.0, 3.0]}, ValueError,
-         "y_control and x_control must have the same shape"),
-        ({"x_treatment": [1.0, 2.0]}, ValueError,
-         "y_treatment and x_treatment must have the same shape"),
-        ({"y_control": [1.0], "x_control": [2.0]}, ValueError,
+         "y_control and covariate_control must have the same shape"),
+        ({"covariate_treatment": [1.0, 2.0]}, ValueError,
+         "y_treatment and covariate_treatment must have the same shape"),
+        ({"y_control": [1.0], "covariate_control": [2.0]}, ValueError,
          "y_control must hold at least 2 units"),
-        ({"y_treatment": [1.0], "x_treatment": [2.0]}, ValueError,
+        ({"y_treatment": [1.0], "covariate_treatment": [2.0]}, ValueError,
          "y_treatment must hold at least 2 units"),
-        ({"x_control": [2.0] * 4, "x_treatment": [2.0] * 4}, ValueError,
-         "x_control and x_treatment have zero variance"),
-        ({"x_control": [0.1] * 4, "x_treatment": [0.1] * 4}, ValueError,
-         "x_control and x_treatment have zero variance"),
-        ({"x_control": [1.0, np.nan, 2.0, 3.0]}, ValueError,
-         "x_control must be finite, got nan (at index 1); for users without pre-period data "
-         "pass missing='indicator'"),
+        ({"covariate_control": [2.0] * 4, "covariate_treatment": [2.0] * 4}, ValueError,
+         "covariate_control and covariate_treatment have zero variance"),
+        ({"covariate_control": [0.1] * 4, "covariate_treatment": [0.1] * 4}, ValueError,
+         "covariate_control and covariate_treatment have zero variance"),
+        ({"covariate_control": [1.0, np.nan, 2.0, 3.0]}, ValueError,
+         "covariate_control must be finite, got nan (at index 1); for users without "
+         "pre-period data pass missing='indicator'"),
         ({"y_treatment": [1.0, np.inf, 2.0, 3.0]}, ValueError, "y_treatment must be finite"),
         ({"y_control": 3.0}, ValueError, "y_control must be an array"),
         ({"y_control": "1 2 3"}, TypeError, "y_control must be a number"),
-        ({"x_treatment": None}, TypeError, "x_treatment must be a number"),
-        ({"x_control": [True, False, True, False]}, TypeError, "x_control must be a number"),
-        ({"y_control": [], "x_control": []}, ValueError, "y_control must not be empty"),
-        ({"y_control": np.ones((2, 4)), "x_control": np.ones((2, 4)),
-          "y_treatment": np.ones((3, 4)), "x_treatment": np.ones((3, 4))}, ValueError,
+        ({"covariate_treatment": None}, TypeError, "covariate_treatment must be a number"),
+        ({"covariate_control": [True, False, True, False]}, TypeError,
+         "covariate_control must be a number"),
+        ({"y_control": [], "covariate_control": []}, ValueError, "y_control must not be empty"),
+        ({"y_control": np.ones((2, 4)), "covariate_control": np.ones((2, 4)),
+          "y_treatment": np.ones((3, 4)), "covariate_treatment": np.ones((3, 4))}, ValueError,
          "y_control and y_treatment must have leading axes"),
         ({"y_control": [5.0] * 4, "y_treatment": [5.0] * 4}, ValueError,
          "y_control and y_treatment"),
         ({"y_control": [2.0, 3.0, 6.0, 5.0], "y_treatment": [2.0, 4.0, 3.0, 6.0]}, ValueError,
-         "exact linear function of x_control and x_treatment"),
-        ({"x_control": [1.0, 1.0, 1.0, 1.0], "x_treatment": [2.0, 2.0, 2.0, 2.0]}, ValueError,
-         "x_control and x_treatment (the covariate check)"),
+         "exact linear function of covariate_control and covariate_treatment"),
+        ({"covariate_control": [1.0, 1.0, 1.0, 1.0],
+          "covariate_treatment": [2.0, 2.0, 2.0, 2.0]}, ValueError,
+         "covariate_control and covariate_treatment (the covariate check)"),
         ({"alternative": "bigger"}, ValueError, "alternative must be one of"),
         ({"alpha": 0.0}, ValueError, "alpha must be in (0, 1), got 0.0"),
         ({"alpha": [0.05, 0.1]}, ValueError, "alpha must be a single number"),
         ({"missing": "drop"}, ValueError, "missing must be one of 'raise', 'indicator'"),
-        ({"missing": "indicator", "x_control": [np.nan] * 4, "x_treatment": [np.nan] * 4},
-         ValueError, "x_control and x_treatment have no observed value"),
-        ({"missing": "indicator", "x_control": [1.0, np.nan, 1.0, 1.0],
-          "x_treatment": [np.nan, 1.0, np.nan, np.nan]}, ValueError, "zero variance"),
-        ({"y_control": [1e300, -1e300, 1e300, 0.0]}, ValueError, "y_control"),
+        ({"missing": "indicator", "covariate_control": [np.nan] * 4,
+          "covariate_treatment": [np.nan] * 4},
+         ValueError, "covariate_control and covariate_treatment have no observed value"),
+        ({"missing": "indicator", "covariate_control": [1.0, np.nan, 1.0, 1.0],
+          "covariate_treatment": [np.nan, 1.0, np.nan, np.nan]}, ValueError, "zero variance"),
+        ({"y_control": [1.7e308, -1.7e308, 1.7e308, 0.0]}, ValueError, "y_control"),
     ],
 )
 def test_bad_input_names_the_argument(changes, error, fragment):
@@ -472,19 +475,19 @@ def test_bad_input_names_the_argument(changes, error, fragment):
 @pytest.mark.parametrize(
     ("kwargs", "error", "fragment"),
     [
-        ({"x": [1.0, 2.0]}, ValueError, "y and x must have the same shape"),
-        ({"x": [3.0, 3.0, 3.0]}, ValueError, "x have zero variance"),
-        ({"y": [1.0], "x": [2.0]}, ValueError, "y must hold at least 2 units"),
+        ({"covariate": [1.0, 2.0]}, ValueError, "y and covariate must have the same shape"),
+        ({"covariate": [3.0, 3.0, 3.0]}, ValueError, "covariate have zero variance"),
+        ({"y": [1.0], "covariate": [2.0]}, ValueError, "y must hold at least 2 units"),
         ({"theta": "1"}, TypeError, "theta must be a number"),
         ({"theta": [1.0, 2.0]}, ValueError, "theta must be a single number or have the shape"),
         ({"theta": np.nan}, ValueError, "theta must be finite"),
-        ({"x": [1.0, np.nan, 2.0], "theta": 1.0, "missing": "indicator"}, ValueError,
-         "theta can only be given when x is complete"),
+        ({"covariate": [1.0, np.nan, 2.0], "theta": 1.0, "missing": "indicator"}, ValueError,
+         "theta can only be given when covariate is complete"),
         ({"missing": None}, ValueError, "missing must be one of"),
     ],
 )
 def test_cuped_adjust_bad_input(kwargs, error, fragment):
-    args = {"y": [1.0, 2.0, 4.0], "x": [1.0, 3.0, 2.0], **kwargs}
+    args = {"y": [1.0, 2.0, 4.0], "covariate": [1.0, 3.0, 2.0], **kwargs}
     with pytest.raises(error) as info:
         cuped_adjust(**args)
     assert fragment in str(info.value)
@@ -607,7 +610,7 @@ def test_explain_plugs_in_the_numbers():
     f = lambda v: format(v, ".4g")  # noqa: E731
     assert f"theta       = cov(Y, X) / var(X), both arms pooled = {f(res.theta)}" in text
     assert f"variance factor = 1 - rho^2 = {f(res.variance_factor)}" in text
-    difference = res.x_difference
+    difference = res.covariate_difference
     term = f"({f(difference)})" if difference < 0 else f(difference)
     assert f"= {f(res.unadjusted_effect)} - {f(res.theta)} * {term} = {f(res.effect)}" in text
     assert "same precision without CUPED: n / variance factor = 2000 / " in text
@@ -619,3 +622,47 @@ def test_explain_summarises_a_batch():
     res = cuped_test(*experiments(200, 50, rho=0.7, effect=1.0, seed=81))
     count = int(np.sum(res.pvalue < 0.05))
     assert f"p-value < alpha in {count} of 200 experiments with CUPED" in res.explain()
+
+
+# --- renamed arguments: the old names still work for one release, with a warning ---------
+
+
+def test_old_covariate_keywords_still_work_and_warn():
+    y_c, x_c, y_t, x_t = VALID.values()
+    new = cuped_test(y_c, covariate_control=x_c, y_treatment=y_t, covariate_treatment=x_t)
+    with pytest.warns(DeprecationWarning, match="'x_control' is deprecated.*'covariate_control'"):
+        old = cuped_test(y_c, x_control=x_c, y_treatment=y_t, covariate_treatment=x_t)
+    with pytest.warns(DeprecationWarning) as record:
+        both = cuped_test(y_control=y_c, x_control=x_c, y_treatment=y_t, x_treatment=x_t)
+    assert [str(w.message).split(";")[1] for w in record] == [
+        " use 'covariate_control'", " use 'covariate_treatment'"]
+    for res in (old, both):
+        assert (res.effect, res.pvalue, res.theta) == (new.effect, new.pvalue, new.theta)
+    with pytest.warns(DeprecationWarning, match="'x' is deprecated.*use 'covariate'"):
+        adjusted = cuped_adjust(y_c, x=x_c)
+    assert adjusted.theta == cuped_adjust(y_c, x_c).theta
+    with pytest.raises(TypeError, match="got both 'x_control' and 'covariate_control'"):
+        cuped_test(y_c, x_control=x_c, covariate_control=x_c, y_treatment=y_t,
+                   covariate_treatment=x_t)
+
+
+def test_old_field_names_still_work_and_warn():
+    res = cuped_test(*VALID.values())
+    with pytest.warns(DeprecationWarning, match="x_difference is deprecated.*covariate_difference"):
+        assert res.x_difference == res.covariate_difference
+    adjusted = cuped_adjust(VALID["y_control"], VALID["covariate_control"])
+    with pytest.warns(DeprecationWarning, match="x_mean is deprecated.*covariate_mean"):
+        assert adjusted.x_mean == adjusted.covariate_mean
+    assert "x_difference" not in repr(res) and "covariate_difference=" in repr(res)
+
+
+def test_covariate_check_with_huge_values_is_exact_under_a_change_of_unit():
+    """The Welch tests inside CUPED scale like abteach.inference.welch_ttest: values times
+    2**600 (whose squares overflow) give the same p-values and theta."""
+    y_c, x_c, y_t, x_t = (np.array(v) for v in VALID.values())
+    base = cuped_test(y_c, x_c, y_t, x_t)
+    scale = 2.0**600
+    big = cuped_test(y_c * scale, x_c * scale, y_t * scale, x_t * scale)
+    for name in ("pvalue", "covariate_pvalue", "unadjusted_pvalue", "theta", "rho"):
+        assert getattr(big, name) == pytest.approx(getattr(base, name), rel=1e-12), name
+    assert big.effect == pytest.approx(base.effect * scale, rel=1e-12)
