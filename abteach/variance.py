@@ -114,7 +114,7 @@ def _deprecated_field(old: str, new: str) -> property:
             DeprecationWarning, stacklevel=2,
         )
         return getattr(self, new)
-    return property(getter, doc=f"Deprecated alias of :attr:`{new}`.")
+    return property(getter, doc=f"Deprecated alias of ``{new}`` (removed in the next release).")
 
 
 # --- validation ---------------------------------------------------------------------------

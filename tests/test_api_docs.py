@@ -56,7 +56,12 @@ def test_every_exported_name_lives_in_a_documented_module():
         if home is None:  # a constant: the module that defines it under that name
             home = next((m for m in public_modules() if getattr(importlib.import_module(m), name, None) is obj), None)
         homes[name] = home
-    outside = sorted(f"{name} ({home})" for name, home in homes.items() if home not in documented)
+    # A subpackage's section documents the names its __init__ re-exports in __all__ (autodoc
+    # follows __all__), so abteach.inference covers abteach.inference.means.welch_ttest.
+    outside = sorted(
+        f"{name} ({home})" for name, home in homes.items()
+        if not any(home == module or str(home).startswith(module + ".") for module in documented)
+    )
     assert not outside, f"exported names whose module book/api.md does not document: {outside}"
 
 

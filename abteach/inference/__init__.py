@@ -29,7 +29,7 @@ function                               module              question
 Relative effects. Every two-arm test reports the lift ``treatment / control - 1`` with two
 intervals: the delta method on the log of the ratio (``lift_ci_low``/``lift_ci_high``,
 asymmetric, above -100%) and on the ratio itself (``lift_ci_low_symmetric``/
-``lift_ci_high_symmetric``); see :mod:`abteach.inference.lift`. The shared numerics are in the
+``lift_ci_high_symmetric``); see ``abteach.inference.lift``. The shared numerics are in the
 private module ``_core``, the bootstrap's in ``_resampling``.
 """
 

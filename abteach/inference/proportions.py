@@ -216,7 +216,7 @@ def ztest_proportions(
     keep their level: with p = 0.1 and 2,000 units per arm the exact coverage of the 95%
     one-sided bounds is 95.0% on the log scale, but 96.3% and 93.7% for the delta method
     applied to the ratio itself.
-The latter, :math:`\text{lift} \pm z \sqrt{v_t/\hat p_c^2 + \hat p_t^2 v_c/\hat p_c^4}` with
+    The latter, :math:`\text{lift} \pm z \sqrt{v_t/\hat p_c^2 + \hat p_t^2 v_c/\hat p_c^4}` with
     :math:`v = \hat p (1 - \hat p)/n` (Kohavi, Tang & Xu, 2020, ch. 18), is reported too, as
     ``lift_ci_low_symmetric``/``lift_ci_high_symmetric``, for comparison.
 
