@@ -153,6 +153,12 @@ def test_asos_values_behave_as_the_description_says(asos):
         ("4db6c7", 2, m) for m in (1, 2, 3, 4)] + [("b3280a", 1, m) for m in (1, 2, 3, 4)]
     assert (falls.groupby(stream).size() == 1).all()
     assert "4db6c7" in datasets.asos.__doc__ and "b3280a" in datasets.asos.__doc__
+    # the one checkpoint without units: experiment 64dc88's first (day 3), as the docstring says
+    empty = asos[(asos["count_c"] == 0) | (asos["count_t"] == 0)]
+    assert set(empty["experiment_id"]) == {"64dc88"} and set(empty["time_since_start"]) == {3.0}
+    assert len(empty) == 8 and (empty[["count_c", "count_t"]] == 0).all().all()
+    assert asos.loc[asos["experiment_id"] == "64dc88", "time_since_start"].min() == 3.0
+    assert "64dc88" in datasets.asos.__doc__
 
 
 def test_hillstrom_event_log_feeds_the_event_store(customers):

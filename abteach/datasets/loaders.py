@@ -184,6 +184,8 @@ def asos():
     The counts are cumulative, yet in two experiment-variant pairs (``4db6c7`` variant 2 and
     ``b3280a`` variant 1) the treatment count falls once from one checkpoint to the next, in
     all four metrics alike: a logging or pipeline anomaly of the real data, kept as released.
+    The first checkpoint of experiment ``64dc88`` (day 3, both variants) holds no units at all
+    (counts, means and variances 0).
 
     The intended split of each experiment is not in the data (treatment shares range from
     about 3% to 89%), so a sample-ratio test against 50/50 is not valid here.
