@@ -37,6 +37,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "daily_aggregates", "demo_aggregates", "demo_users", "live_dashboard",
         "static_dashboard",
     ),
+    "datasets": (
+        "hillstrom", "asos", "hillstrom_events",
+    ),
     "decision": (
         "Decision", "ExpectedImpact", "GuardrailCheck", "decide", "expected_impact",
         "experiment_report", "guardrail_check",
