@@ -302,7 +302,7 @@ def test_fnv1a32_vectorised_equals_scalar(texts):
 def test_v2_second_round_matches_decimal_string(value):
     """Version 2 re-hashes the decimal string of the first hash: the numpy path computes it
     digit by digit; compare with Python's str() for every magnitude."""
-    from abteach.assignment import _fnv_decimal
+    from abteach.assignment.hashing import _fnv_decimal
 
     result = _fnv_decimal(np.array([value, 0, 9, 10, 2**32 - 1], dtype=np.uint32))
     assert result.tolist() == [fnv1a32(str(v)) for v in (value, 0, 9, 10, 2**32 - 1)]
@@ -355,7 +355,7 @@ def test_sha256_unit_exact_definition():
 @given(st.integers(0, 2**64 - 1))
 def test_sha256_top53_is_below_one(x):
     """The largest 64-bit values would round to 1.0 as x / 2**64; the top-53-bit map never does."""
-    from abteach.assignment import _top53_unit
+    from abteach.assignment.hashing import _top53_unit
 
     assert 0 <= _top53_unit(x) < 1
     assert _top53_unit(2**64 - 1) < 1 <= (2**64 - 1) / 2**64
