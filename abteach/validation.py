@@ -6,7 +6,7 @@ size gives the power it was designed for, Holm keeps the family-wise error rate 
 and so on. This module keeps two registries and turns each into a table:
 
 * :data:`ERROR_RATE_CHECKS` and :func:`error_rate_checks`: each check simulates many seeded
-  experiments where the truth is known (vectorised, one numpy array per check), applies the
+  experiments where the truth is known (vectorized, one numpy array per check), applies the
   abteach function, and counts how often the promised event happened. With R runs and a
   promised rate :math:`p_0` the count is Binomial(R, p) with p the true rate, so the measured
   rate :math:`\hat p` has standard error

@@ -794,10 +794,14 @@ def test_bad_decide_arguments_raise_only_named_errors(direction, minimum, alpha,
 def test_docstring_examples_run():
     import doctest
 
-    import abteach.decision
+    from abteach.decision import guardrails, impact, report, verdict
 
-    outcome = doctest.testmod(abteach.decision, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert outcome.attempted >= 4 and outcome.failed == 0
+    attempted = 0
+    for module in (guardrails, verdict, impact, report):
+        outcome = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert outcome.failed == 0, module.__name__
+        attempted += outcome.attempted
+    assert attempted >= 4
 
 
 def test_public_names_are_exported():

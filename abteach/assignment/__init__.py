@@ -10,7 +10,7 @@ computes the same answer independently. Two tempting shortcuts fail:
   between variants unless every draw is stored and looked up; one global seed would also tie
   all experiments to the same sequence of draws.
 * Python's built-in ``hash()`` of a string is salted per process (``PYTHONHASHSEED``, on by
-  default since Python 3.3 as a defence against hash flooding), so two servers, or two runs
+  default since Python 3.3 as a defense against hash flooding), so two servers, or two runs
   of the same notebook, disagree about the same id.
 
 Salting the hash with the experiment key makes different experiments independent of each

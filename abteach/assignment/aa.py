@@ -189,7 +189,7 @@ def aa_test(values, variants, *, weights=(0.5, 0.5), alpha: float = 0.05) -> AAT
     2. One significant A/A is expected: at alpha = 0.05 one split in twenty shows
        "imbalance" by chance. Judge the pipeline by many A/As (:func:`simulate_aa`, or
        many salts on historical data): their p-values should be uniform. Too many small
-       p-values point to a wrong variance estimate (e.g. a per-page-view metric analysed as
+       p-values point to a wrong variance estimate (e.g. a per-page-view metric analyzed as
        if page views were independent, when the unit of randomization is the user) or to
        a skewed metric with too few units for the t-test.
     3. Do not re-run the A/A until it passes or move units between arms by hand: both

@@ -53,7 +53,7 @@ def _longest_first(lengths: np.ndarray) -> np.ndarray:
 
 
 def _fnv_rows(states: np.ndarray, packed: _Packed) -> np.ndarray:
-    """Vectorised FNV-1a: continue from ``states[i]`` over the bytes of packed row i.
+    """Vectorized FNV-1a: continue from ``states[i]`` over the bytes of packed row i.
 
     Rows are sorted longest first, so the rows that still have a byte at position j form a
     prefix ``[:count]`` and each byte position costs one xor and one multiply over that
@@ -212,7 +212,7 @@ def growthbook_hash(seed: str, value, version: int = 2):
     :func:`independence_test`). Version 1 also spreads sequential ids ("user-0", "user-1",
     ...) more evenly than independent draws would: the p-values of :func:`bucket_uniformity`
     over blocks of such ids pile up towards 1 (mean about 0.7 instead of 0.5), because
-    neighbouring ids land in systematically different buckets. Use version 2 for new
+    neighboring ids land in systematically different buckets. Use version 2 for new
     experiments.
 
     The result takes 1000 (v1) or 10000 (v2) values, so a variant's share is resolved to
@@ -439,7 +439,7 @@ def assign(
 
     See Also
     --------
-    assign_many : the same for an array of ids, vectorised.
+    assign_many : the same for an array of ids, vectorized.
 
     Examples
     --------
@@ -464,7 +464,7 @@ def assign_many(
     hash_version: int = 2,
     namespace=None,
 ) -> np.ndarray:
-    """Vectorised :func:`assign`: the variant of every id, -1 for "not in the experiment".
+    """Vectorized :func:`assign`: the variant of every id, -1 for "not in the experiment".
 
     The FNV-1a hashes of all ids are computed with numpy over one byte buffer (ids of any
     length; uint32 arithmetic wraps like FNV-1a's), and agree exactly with :func:`assign`.
