@@ -240,7 +240,7 @@ def test_published_table_structure():
      (3840.847, ("significant", 7), 5e-4)],
 )
 def test_tolerance_is_half_a_unit_of_the_last_printed_digit(published, precision, tolerance):
-    assert validation._tolerance(published, precision) == pytest.approx(tolerance, rel=1e-12)
+    assert validation.published._tolerance(published, precision) == pytest.approx(tolerance, rel=1e-12)
 
 
 def test_a_wrong_published_value_fails():
