@@ -9,7 +9,11 @@ precision. Sources of the published figures: ``../shared/references/published_nu
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import re
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -30,6 +34,7 @@ from abteach.validation import (
     published_checks,
     run_error_rate_check,
 )
+from conftest import ROOT
 
 ERROR_COLUMNS = ["procedure", "function", "promise", "kind", "promised", "measured", "runs",
                  "se", "gap_points", "gap_se", "verdict"]
@@ -260,6 +265,176 @@ def test_gs05_other_convention_would_fail():
     wrong = PublishedCheck("GS05", "look 1", "x", 4.383, ("decimals", 3),
                            lambda: abt.boundaries(5, method="ld-obf").critical_values[0])
     assert not published_checks([wrong])["passed"].iloc[0]
+
+
+# --- the data file against the course's list of published numbers -------------------------
+
+#: The list beside the repository (``shared/``): beside a clone, or beside a worktree's folder.
+REFERENCE_CANDIDATES = [
+    base / "shared" / "references" / "published_numbers.md" for base in (ROOT.parent, ROOT.parent.parent)
+]
+#: A number as printed: hexadecimal, thousands separators, decimals, exponent; not part of a
+#: word ("g1", "v2", "4th") and not a list separator.
+NUMBER = re.compile(
+    r"(?<![\w.])(0x[0-9A-Fa-f]+|-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:e-?\d+)?)(?![\w])"
+)
+
+
+def number(text: str) -> float:
+    return float(int(text, 16)) if text.startswith("0x") else float(text.replace(",", ""))
+
+
+def reference_text() -> str:
+    for path in REFERENCE_CANDIDATES:
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    message = ("the course's list of published numbers is not beside the repository: looked for "
+               + ", ".join(str(p) for p in REFERENCE_CANDIDATES))
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def plain(text: str) -> str:
+    """Markdown without code and emphasis marks (not the * of "G*Power"), whitespace collapsed."""
+    return " ".join(re.sub(r"(?<!\w)\*|\*(?!\w)", "", text.replace("`", "")).split())
+
+
+def reference_blocks(text: str) -> dict[str, dict]:
+    """Per id of the markdown: its table row ('text'), the 'published' cell when the table has
+    one, and the notes that speak of it (the PK01 exact values, the GS05 note). The Hillstrom
+    section is the block of the id "Hillstrom"."""
+    blocks: dict[str, dict] = {}
+    header: list[str] = []
+    paragraphs = text.split("\n\n")
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or set(cells[0]) <= {"-"}:
+            continue
+        if cells[0] == "id":
+            header = cells
+        elif re.fullmatch(r"[A-Z]+\d+[a-z]?", cells[0]):
+            published = cells[header.index("published")] if "published" in header else None
+            blocks[cells[0]] = {"text": plain(line), "published": published}
+    for paragraph in paragraphs:
+        if paragraph.startswith("Exact values by recursive integration"):
+            blocks["PK01"]["text"] += " " + plain(paragraph)
+        if paragraph.startswith("Note on GS05") or paragraph.startswith("Assert GS05"):
+            blocks["GS05"]["text"] += " " + plain(paragraph)
+    section = text[text.index("## A real experiment"):]
+    blocks["Hillstrom"] = {"text": plain(section), "published": None}
+    return blocks
+
+
+def data_file() -> dict:
+    path = resources.files("abteach").joinpath("data/published_numbers.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_the_data_file_is_the_registry():
+    """PUBLISHED_CHECKS and published_numbers() are the rows of the file, in its order."""
+    figures = data_file()["figures"]
+    table = abt.published_numbers()
+    assert len(figures) == len(PUBLISHED_CHECKS) == len(table)
+    for figure, check, (_, row) in zip(figures, PUBLISHED_CHECKS, table.iterrows()):
+        assert (check.id, check.quantity, check.source) == (figure["id"], figure["quantity"],
+                                                            figure["source"])
+        assert row["printed"] == figure["published"] and row["precision"] == figure["precision"]
+        assert check.published == row["published"] == number(figure["published"])
+
+
+def test_every_figure_of_the_file_is_in_the_published_list():
+    """Each row of abteach/data/published_numbers.json against shared/references/published_numbers.md:
+    its id is listed there, the value as printed appears in that id's row (or its note), and the
+    names, tools and years of its source are there too. CU01 is the one derived figure: the
+    source says a correlation of 0.71 "halves" the variance, the file holds 1 - 0.71^2."""
+    blocks = reference_blocks(reference_text())
+    for figure in data_file()["figures"]:
+        where = f"{figure['id']}: {figure['quantity']}"
+        assert figure["id"] in blocks, where
+        block = blocks[figure["id"]]["text"]
+        printed = [number(n) for n in NUMBER.findall(block)]
+        if figure["id"] == "CU01":
+            assert "0.71" in block and "halves the variance" in block, where
+            assert round(1 - 0.71**2, 4) == number(figure["published"]), where
+        else:
+            assert number(figure["published"]) in printed, where
+        for word in figure["source"].split():
+            token = word.strip(',;()"\'')
+            if re.search(r"[A-Z0-9*:]|\w\.\w", token):
+                assert token in block, (where, token)
+
+
+def test_every_published_figure_of_the_list_is_in_the_file():
+    """The other way round: every id of the list is in the file, and every number of a
+    'published' cell is one of that id's figures (or a number of its quantities, such as the
+    df of a critical t or the K of a boundary)."""
+    blocks = reference_blocks(reference_text())
+    figures = data_file()["figures"]
+    assert {f["id"] for f in figures} == set(blocks)
+    for key, block in blocks.items():
+        if block["published"] is None:
+            continue
+        mine = [f for f in figures if f["id"] == key]
+        known = {number(f["published"]) for f in mine}
+        known |= {number(n) for f in mine for n in NUMBER.findall(f["quantity"])}
+        for text in NUMBER.findall(block["published"]):
+            assert number(text) in known, (key, text)
+
+
+def test_precision_is_at_least_the_lists_agreement():
+    """Where the list says to which precision a figure agrees ("3 decimals", "Assert GS05 to 3
+    decimals"), the file asserts it at least that tightly."""
+    text = reference_text()
+    blocks = reference_blocks(text)
+    wanted = {}
+    for key, block in blocks.items():
+        found = re.findall(r"\| (\d+) decimals? \|", block["text"] + " |")
+        if found:
+            wanted[key] = int(found[-1])
+    for ids, digits in re.findall(r"Assert ((?:[A-Z]+\d+(?: and )?)+) to (?:the )?(\d+) ", text):
+        for key in ids.split(" and "):
+            wanted[key] = int(digits)
+    assert {"SS03a", "SS04", "SS06b", "GS01", "GS02", "GS05"} <= set(wanted)
+    table = abt.published_numbers()
+    for key, digits in wanted.items():
+        tolerances = table.loc[table["id"] == key, "tolerance"]
+        assert (tolerances <= 0.5 * 10.0**-digits * (1 + 1e-9)).all(), (key, digits)
+
+
+def test_data_sets_of_the_file_are_the_lists():
+    """The sleep data, the smokers, the 15 p-values of Benjamini & Hochberg and the Hillstrom
+    aggregates of the file are the ones printed in the list."""
+    blocks = reference_blocks(reference_text())
+    data = data_file()["datasets"]
+
+    def numbers_of(key):
+        return [number(n) for n in NUMBER.findall(blocks[key]["text"])]
+
+    def contains(haystack, needle):
+        return any(haystack[i:i + len(needle)] == needle for i in range(len(haystack)))
+
+    assert contains(numbers_of("HT01"), data["sleep"]["group1"])
+    assert contains(numbers_of("HT01"), data["sleep"]["group2"])
+    assert contains(numbers_of("HT04"), data["smokers"]["smokers"])
+    assert contains(numbers_of("HT04"), data["smokers"]["patients"])
+    assert contains(numbers_of("MT01"), data["bh"]["pvalues"])
+    hillstrom = data["hillstrom"]
+    section = reference_text()
+    for i, arm in enumerate(hillstrom["arm"]):
+        row = next(line for line in section.splitlines() if line.startswith(f"| {arm} |"))
+        printed = [number(n) for n in NUMBER.findall(row)]
+        assert printed == [hillstrom[k][i] for k in ("customers", "visitors", "purchasers",
+                                                      "spend", "spend_sd")], arm
+
+
+def test_cross_check_can_fail():
+    """A figure whose printed value is off by one digit, or whose source names another book,
+    is caught by the same rules."""
+    blocks = reference_blocks(reference_text())
+    printed = [number(n) for n in NUMBER.findall(blocks["SS04"]["text"])]
+    assert 3840.847 in printed and 3840.848 not in printed
+    assert "Jennison" not in blocks["SS04"]["text"]
 
 
 # --- bad input -----------------------------------------------------------------------------
