@@ -22,6 +22,7 @@ from abteach._validate import (
     check_alpha,
     check_int,
     check_open_unit,
+    check_work,
 )
 from abteach.assignment._checks import _check_variants, _check_weights
 
@@ -99,16 +100,54 @@ def _check_two_weights(weights) -> tuple[float, float]:
     return checked[0], checked[1]
 
 
-def _aa_statistics(values: np.ndarray, variants: np.ndarray, weights, alpha: float, name: str):
-    """Welch's t-test and the sample-ratio test for rows of variants (0, 1, or -1)."""
-    centred = values - values.mean()
-    rows = variants.reshape(-1, variants.shape[-1])
+#: Units x runs handled at once: the masks of a block take about 100 MB.
+_BLOCK_CELLS = 2**22
+
+
+def _unit_scale(values: np.ndarray) -> float:
+    """A power of two s with every |value / s| < 2.
+
+    Dividing by a power of two is exact, so the statistics computed on ``values / s`` are
+    those of ``values`` scaled exactly; it keeps squares and sums of squares of huge (1e300)
+    or tiny (1e-300) metrics away from overflow and underflow.
+    """
+    largest = float(np.max(np.abs(values)))
+    return 1.0 if largest == 0 else float(np.ldexp(1.0, np.frexp(largest)[1] - 1))
+
+
+def _arm_sums(centered: np.ndarray, rows: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    """Per row of variants: (count, sum, sum of squares) of ``centered`` in arm 0 and arm 1."""
     masks = [(rows == arm).astype(float) for arm in (0, 1)]
-    counts = [mask.sum(axis=1) for mask in masks]
+    return [(mask.sum(axis=1), mask @ centered, mask @ centered**2) for mask in masks]
+
+
+def _in_units(values: np.ndarray, scale: float, **fields: np.ndarray) -> list[np.ndarray]:
+    """Scale the location fields back to the metric's units, refusing an overflow."""
+    with np.errstate(over="ignore"):  # an overflow is refused below, with the reason
+        scaled = [value * scale for value in fields.values()]
+    for name, value in zip(fields, scaled):
+        if not np.isfinite(value).all():
+            raise ValueError(
+                f"values are too large for floating point: the {name} overflows (largest "
+                f"|value| is {np.max(np.abs(values)):.4g}); express the metric in larger units"
+            )
+    return scaled
+
+
+def _aa_statistics(values: np.ndarray, blocks, lead: tuple, weights, alpha: float, name: str):
+    """Welch's t-test and the sample-ratio test for every row of the variant ``blocks``
+    (arrays of shape (rows, n) holding 0, 1 or -1); ``lead`` is the shape of the rows."""
+    scale = _unit_scale(values)
+    unit = values / scale
+    level = unit.mean()
+    centered = unit - level
+    per_block = [_arm_sums(centered, rows) for rows in blocks]
+    counts, sums, squares = (
+        [np.concatenate([block[arm][k] for block in per_block]) for arm in (0, 1)]
+        for k in range(3)
+    )
     if min(c.min() for c in counts) < 2:
         raise ValueError(f"{name} must give each arm at least 2 units in every split")
-    sums = [mask @ centred for mask in masks]
-    squares = [mask @ centred**2 for mask in masks]
     means = [s / c for s, c in zip(sums, counts)]
     variances = [
         np.maximum(q - s * m, 0.0) / (c - 1) for q, s, m, c in zip(squares, sums, means, counts)
@@ -129,8 +168,10 @@ def _aa_statistics(values: np.ndarray, variants: np.ndarray, weights, alpha: flo
     total = counts[0] + counts[1]
     expected = [total * weights[0], total * weights[1]]
     srm = sum((count - e) ** 2 / e for count, e in zip(counts, expected))
-    mean_level = values.mean()
-    lead = variants.shape[:-1]
+    effect_out, low, high, mean_control, mean_treatment = _in_units(
+        values, scale, effect=effect, ci_low=effect - half, ci_high=effect + half,
+        mean_control=means[0] + level, mean_treatment=means[1] + level,
+    )
 
     def shaped(array, kind=float):
         return kind(array[0]) if not lead else array.reshape(lead)
@@ -139,11 +180,11 @@ def _aa_statistics(values: np.ndarray, variants: np.ndarray, weights, alpha: flo
         statistic=shaped(statistic),
         pvalue=shaped(pvalue),
         df=shaped(df),
-        effect=shaped(effect),
-        ci_low=shaped(effect - half),
-        ci_high=shaped(effect + half),
-        mean_control=shaped(means[0] + mean_level),
-        mean_treatment=shaped(means[1] + mean_level),
+        effect=shaped(effect_out),
+        ci_low=shaped(low),
+        ci_high=shaped(high),
+        mean_control=shaped(mean_control),
+        mean_treatment=shaped(mean_treatment),
         n_control=shaped(counts[0].astype(np.int64), int),
         n_treatment=shaped(counts[1].astype(np.int64), int),
         srm_statistic=shaped(srm),
@@ -151,6 +192,12 @@ def _aa_statistics(values: np.ndarray, variants: np.ndarray, weights, alpha: flo
         weights=tuple(weights),
         alpha=alpha,
     )
+
+
+def _block_sizes(n_rows: int, n_units: int) -> list[int]:
+    """Rows per block so that a block holds at most ``_BLOCK_CELLS`` cells (one row at least)."""
+    step = max(1, _BLOCK_CELLS // n_units)
+    return [min(step, n_rows - start) for start in range(0, n_rows, step)]
 
 
 def aa_test(values, variants, *, weights=(0.5, 0.5), alpha: float = 0.05) -> AATest:
@@ -227,7 +274,10 @@ def aa_test(values, variants, *, weights=(0.5, 0.5), alpha: float = 0.05) -> AAT
         )
     if arms.max() > 1:
         raise ValueError(f"variants must be 0, 1 or -1 for an A/A test, got {int(arms.max())}")
-    return _aa_statistics(metric, arms, weights, alpha, "variants")
+    rows = arms.reshape(-1, metric.size)
+    bounds = np.cumsum([0, *_block_sizes(rows.shape[0], metric.size)])
+    blocks = (rows[a:b] for a, b in zip(bounds[:-1], bounds[1:]))
+    return _aa_statistics(metric, blocks, arms.shape[:-1], weights, alpha, "variants")
 
 
 def simulate_aa(values, *, n_runs: int, weights=(0.5, 0.5), alpha: float = 0.05, rng) -> AATest:
@@ -236,8 +286,8 @@ def simulate_aa(values, *, n_runs: int, weights=(0.5, 0.5), alpha: float = 0.05,
     Each unit goes to treatment with probability ``weights[1]`` independently (the model
     of hash-based assignment). Over the runs the p-values of a calibrated analysis are
     uniform, so a fraction alpha is below alpha; a skewed metric or a wrong unit of
-    analysis shows up as a departure from that. Memory: about 25 * n_runs * n bytes at
-    the peak (n units).
+    analysis shows up as a departure from that. The splits are drawn and analyzed in blocks
+    of about 4 million units x runs (about 100 MB); ``n_runs * n`` may be at most 2**28.
 
     Parameters
     ----------
@@ -264,5 +314,9 @@ def simulate_aa(values, *, n_runs: int, weights=(0.5, 0.5), alpha: float = 0.05,
         raise ValueError(
             f"values must be a 1-D array of at least 4 units, got shape {metric.shape}"
         )
-    variants = (generator.random((n_runs, metric.size)) < weights[1]).astype(np.int8)
-    return _aa_statistics(metric, variants, weights, alpha, "values (too few units)")
+    check_work("n_runs * len(values)", n_runs * metric.size)
+    blocks = (
+        (generator.random((size, metric.size)) < weights[1]).astype(np.int8)
+        for size in _block_sizes(n_runs, metric.size)
+    )
+    return _aa_statistics(metric, blocks, (n_runs,), weights, alpha, "values (too few units)")
