@@ -57,6 +57,7 @@ from abteach.assignment.checks import (
 from abteach.assignment.hashing import (
     FNV_OFFSET_BASIS,
     FNV_PRIME,
+    MAX_UNIT_IDS,
     assign,
     assign_many,
     bucket_ranges,
@@ -73,6 +74,7 @@ __all__ = [
     "FNV_OFFSET_BASIS",
     "FNV_PRIME",
     "HASH_LEVELS",
+    "MAX_UNIT_IDS",
     "WEIGHT_TOLERANCE",
     "AATest",
     "IndependenceTest",

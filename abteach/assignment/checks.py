@@ -26,7 +26,7 @@ from abteach.assignment._checks import (
     _check_version,
     _pack,
 )
-from abteach.assignment.hashing import _levels_many, make_unit_ids
+from abteach.assignment.hashing import MAX_UNIT_IDS, _levels_many, make_unit_ids
 
 
 
@@ -115,7 +115,8 @@ def bucket_uniformity(
     goodness-of-fit test).
     """
     if isinstance(unit_ids, numbers.Integral) and not isinstance(unit_ids, (bool, np.bool_)):
-        unit_ids = make_unit_ids(check_int("unit_ids", unit_ids, minimum=1))
+        count = check_int("unit_ids", unit_ids, minimum=1, maximum=MAX_UNIT_IDS)
+        unit_ids = make_unit_ids(count)
     packed = _pack("unit_ids", unit_ids, scalar_ok=False)
     shape = packed.shape
     seed = _check_text("experiment_key", experiment_key)

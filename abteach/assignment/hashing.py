@@ -1,9 +1,10 @@
 """Hashing units into variants: FNV-1a, SHA-256, GrowthBook's hash, buckets and namespaces.
 
-Sections 3.2 (hashing), 3.3 (GrowthBook bucketing) and 3.5 (namespaces) of chapter 3. A deterministic function of ``(experiment key, unit id)`` gives
-a unit the same variant on every page view, server and deploy. The hashing follows the
-open-source GrowthBook SDK specification, so learners can check their own implementation
-against its published test cases (computed over the UTF-8 bytes of the strings).
+Sections 3.2 (hashing), 3.3 (GrowthBook bucketing) and 3.5 (namespaces) of chapter 3. A
+deterministic function of ``(experiment key, unit id)`` gives a unit the same variant on every
+page view, server and deploy. The hashing follows the open-source GrowthBook SDK specification,
+so learners can check their own implementation against its published test cases (computed over
+the UTF-8 bytes of the strings).
 
 References
 ----------
@@ -35,6 +36,8 @@ from abteach.assignment._checks import (
 #: FNV-1a 32-bit parameters (Noll) — start value and multiplier.
 FNV_OFFSET_BASIS = 0x811C9DC5
 FNV_PRIME = 0x01000193
+#: The most ids :func:`make_unit_ids` builds at once (Python strings: about 70 bytes each).
+MAX_UNIT_IDS = 10_000_000
 
 
 def _fnv(data: bytes, state: int = FNV_OFFSET_BASIS) -> int:
@@ -248,12 +251,16 @@ def growthbook_hash(seed: str, value, version: int = 2):
     >>> growthbook_hash("", "a", 1)
     0.22
     """
-    version = _check_version(version)
+    return _hash(seed, value, _check_version(version), "value")
+
+
+def _hash(seed: str, value, version: int, name: str):
+    """:func:`growthbook_hash` of checked ids; ``name`` is the argument that holds them."""
     seed_bytes = _check_text("seed", seed, allow_empty=True)
     if isinstance(value, str):
-        _check_text("value", value)
+        _check_text(name, value)
         return _levels_one(seed, value, version) / HASH_LEVELS[version]
-    packed = _pack("value", value)
+    packed = _pack(name, value)
     return (_levels_many(seed_bytes, packed, version) / HASH_LEVELS[version]).reshape(packed.shape)
 
 
@@ -392,7 +399,7 @@ def in_namespace(unit_id, namespace):
     True
     """
     name, start, end = _check_namespace(namespace)
-    value = growthbook_hash("__" + name, unit_id, 1)
+    value = _hash("__" + name, unit_id, 1, "unit_id")
     inside = (value >= start) & (value < end)
     return bool(inside) if isinstance(unit_id, str) else inside
 
@@ -502,13 +509,14 @@ def make_unit_ids(n: int, *, prefix: str = "user-", start: int = 0) -> list[str]
     """Sequential ids ``prefix + str(i)`` for i = start, ..., start + n - 1.
 
     Sequential ids are a demanding test of a hash: they differ only in their last digits.
+    At most ``MAX_UNIT_IDS`` (10 million, about 0.7 GB of Python strings) at once.
 
     Examples
     --------
     >>> make_unit_ids(3)
     ['user-0', 'user-1', 'user-2']
     """
-    n = check_int("n", n, minimum=1)
+    n = check_int("n", n, minimum=1, maximum=MAX_UNIT_IDS)
     start = check_int("start", start, minimum=0)
     _check_text("prefix", prefix, allow_empty=True)
     return [f"{prefix}{i}" for i in range(start, start + n)]

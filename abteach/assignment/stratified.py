@@ -54,7 +54,10 @@ def stratified_assignment(strata, *, weights, rng) -> np.ndarray:
     """
     weights = _check_weights(weights)
     generator = as_generator(rng)
-    labels = np.asarray(strata)
+    try:
+        labels = np.asarray(strata)
+    except ValueError:  # ragged nested sequences
+        raise TypeError(f"strata must be a 1-D array of labels, got {strata!r}") from None
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"strata must be a non-empty 1-D array of labels, got {strata!r}")
     try:

@@ -89,3 +89,14 @@ def _big(value: float) -> str:
         return f"{value:,.0f}"
     return _f(value)
 
+
+
+def _check_label(name: str, value, *, expected: str = "a non-empty string") -> str:
+    """A text shown in sentences, tables and reports: a non-empty string writable as UTF-8."""
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(f"{name} must be {expected}, got {value!r}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{name} must be encodable as UTF-8, got {value!r}") from None
+    return value

@@ -12,7 +12,7 @@ Kohavi, Tang & Xu (2020), *Trustworthy Online Controlled Experiments*, ch. 7 and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
@@ -21,6 +21,7 @@ from abteach._records import Record, format_number
 from abteach._records import brief as _f
 from abteach._validate import check_alpha, check_choice, check_positive, scalar_or_array
 from abteach.decision._format import (
+    _check_label,
     _level_text,
     _percent,
     _require_single,
@@ -57,14 +58,23 @@ class GuardrailCheck(Record):
     status: str | np.ndarray
     alpha: float
 
+    def _status_summary(self) -> GuardrailCheck:
+        """This batch with ``status`` as "array(pass: 3, fail: 0, inconclusive: 1)": the
+        repr and the HTML table format numbers and strings, not arrays of strings."""
+        statuses = dict(zip(*np.unique(self.status, return_counts=True)))
+        counts = ", ".join(f"{s}: {int(statuses.get(s, 0))}" for s in GUARDRAIL_STATUSES)
+        return replace(self, status=f"array({counts})")
+
     def __repr__(self) -> str:
-        if isinstance(self.status, np.ndarray):  # a string array: Record formats numbers only
-            head, _, tail = super().__repr__().partition("    status=")
-            rest = tail.split("\n", 1)[1]
-            statuses = dict(zip(*np.unique(self.status, return_counts=True)))
-            counts = ", ".join(f"{s}: {int(statuses.get(s, 0))}" for s in GUARDRAIL_STATUSES)
-            return f"{head}    status=array({counts}),\n{rest}"
+        if isinstance(self.status, np.ndarray):
+            summary = self._status_summary()
+            return Record.__repr__(summary).replace(repr(summary.status), summary.status)
         return super().__repr__()
+
+    def _repr_html_(self) -> str:
+        if isinstance(self.status, np.ndarray):
+            return Record._repr_html_(self._status_summary())
+        return super()._repr_html_()
 
     def sentence(self) -> str:
         """One sentence for a decision's reasons (a single experiment only)."""
@@ -222,8 +232,7 @@ def guardrail_check(
         name, tolerated_degradation, bad_direction = (
             name.name, name.tolerated_degradation, name.bad_direction
         )
-    if not isinstance(name, str) or not name.strip():
-        raise TypeError(f"name must be a non-empty string or a Guardrail, got {name!r}")
+    _check_label("name", name, expected="a non-empty string or a Guardrail")
     if tolerated_degradation is None:
         raise TypeError("tolerated_degradation is required (a fraction > 0), got None")
     if bad_direction is None:

@@ -12,7 +12,14 @@ import numpy as np
 from abteach._records import Record
 from abteach._records import brief as _f
 from abteach._validate import as_float_array, check_positive, scalar_or_array
-from abteach.decision._format import _big, _level_text, _require_single, _single, _units
+from abteach.decision._format import (
+    _big,
+    _check_label,
+    _level_text,
+    _require_single,
+    _single,
+    _units,
+)
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -102,20 +109,33 @@ def expected_impact(result, *, units, period: str = "year", value=1.0) -> Expect
         )
     n = _single("units", check_positive("units", units))
     v = _single("value", check_positive("value", value))
-    if not isinstance(period, str) or not period.strip():
-        raise TypeError(f"period must be a non-empty string, got {period!r}")
+    _check_label("period", period)
     effect = as_float_array("result.effect", result.effect)
     with np.errstate(invalid="ignore"):
         low, high = (np.asarray(getattr(result, n), dtype=float) for n in ("ci_low", "ci_high"))
     if np.isnan(low).any() or np.isnan(high).any():
         raise ValueError("result.ci_low and result.ci_high must not be NaN")
-    scale = n * v
     alternative = getattr(result, "alternative", "two-sided")
     level = _level_text(float(result.alpha)) + ("" if alternative == "two-sided" else
                                                 f" one-sided ({alternative})")
+    total, total_low, total_high = _totals(n, v, effect, low, high)
     return ExpectedImpact(
         effect=scalar_or_array(effect), ci_low=scalar_or_array(low),
         ci_high=scalar_or_array(high), units=n, value=v,
-        total=scalar_or_array(effect * scale), total_ci_low=scalar_or_array(low * scale),
-        total_ci_high=scalar_or_array(high * scale), period=period, level=level,
+        total=scalar_or_array(total), total_ci_low=scalar_or_array(total_low),
+        total_ci_high=scalar_or_array(total_high), period=period, level=level,
     )
+
+
+def _totals(units: float, value: float, *per_unit: np.ndarray) -> list[np.ndarray]:
+    """``per_unit * units * value`` for each array, refusing a finite number that overflows."""
+    with np.errstate(over="ignore"):  # an overflow is refused below, with the reason
+        totals = [array * (units * value) for array in per_unit]
+    for array, total in zip(per_unit, totals):
+        overflow = np.isfinite(array) & ~np.isfinite(total)
+        if overflow.any():
+            raise ValueError(
+                f"units * value is too large: units = {units!r} and value = {value!r} make "
+                "the total overflow; count in larger units (thousands, millions)"
+            )
+    return totals

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from abteach._records import format_number
 from abteach._validate import check_choice
 from abteach.decision._format import (
+    _check_label,
     _amount,
     _interval,
     _level_text,
@@ -245,13 +246,12 @@ def experiment_report(
         raise TypeError(f"results must be a non-empty mapping of metric name -> test result, "
                         f"got {results!r}")
     for key, result in results.items():
-        if not isinstance(key, str) or not key.strip():
-            raise TypeError(f"results keys must be metric names (non-empty strings), got {key!r}")
+        _check_label("results keys", key, expected="metric names (non-empty strings)")
         _check_result(key, result)
     if impact is not None and not isinstance(impact, ExpectedImpact):
         raise TypeError(f"impact must be an ExpectedImpact, got {type(impact).__name__}")
-    if date is not None and not isinstance(date, str):
-        raise TypeError(f"date must be a string, got {date!r}")
+    if date is not None:
+        _check_label("date", date, expected="a string (not blank)")
     format = check_choice("format", format, REPORT_FORMATS)
     blocks = _report_blocks(spec, decision, results, impact, date)
     return _render_markdown(blocks) if format == "markdown" else _render_html(blocks)

@@ -23,6 +23,7 @@ from abteach._records import Record, format_number
 from abteach._records import brief as _f
 from abteach._validate import check_alpha, check_choice, check_count, check_nonnegative
 from abteach.decision._format import (
+    _check_label,
     _amount,
     _interval,
     _level_text,
@@ -293,8 +294,7 @@ def decide(
     direction = check_choice("direction", direction, BAD_DIRECTIONS)
     minimum = _single("minimum_effect", check_nonnegative("minimum_effect", minimum_effect))
     alpha = check_alpha(alpha)
-    if not isinstance(metric, str) or not metric.strip():
-        raise TypeError(f"metric must be a non-empty string, got {metric!r}")
+    _check_label("metric", metric)
     rule = check_choice("inconclusive_guardrails", inconclusive_guardrails, INCONCLUSIVE_RULES)
     if isinstance(guardrails, (str, bytes, GuardrailCheck)) or not isinstance(
         guardrails, Sequence

@@ -230,7 +230,8 @@ def _hashed_ids(runs, gen) -> np.ndarray:
 
 
 def _bucket_uniformity(runs, gen):
-    return _reject_rate(bucket_uniformity(_hashed_ids(runs, gen), "validation", n_buckets=20).pvalue)
+    test = bucket_uniformity(_hashed_ids(runs, gen), "validation", n_buckets=20)
+    return _reject_rate(test.pvalue)
 
 
 def _hashed_aa(runs, gen):
@@ -386,7 +387,8 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("naive peeking, 10 looks at 0.05", "simulate_peeking",
                    "false-positive rate = exact recursion", "equal",
                    peeking_false_positive_rate(_PEEKS), 20_000, _naive_peeking),
-    ErrorRateCheck("mSPRT, 100 looks, tau^2 = 100 (drift units)", "msprt", "type I error <= alpha (always valid)",
+    ErrorRateCheck("mSPRT, 100 looks, tau^2 = 100 (drift units)", "msprt",
+                   "type I error <= alpha (always valid)",
                    "at most", ALPHA, 10_000, _msprt_type_i),
     ErrorRateCheck("mSPRT confidence sequence, 100 looks", "msprt",
                    "coverage at all looks >= 1 - alpha", "at least", 1 - ALPHA, 10_000,
