@@ -445,7 +445,12 @@ def test_cross_check_can_fail():
     [({"scale": 0}, ValueError, "scale"), ({"scale": -1.0}, ValueError, "scale"),
      ({"scale": float("nan")}, ValueError, "scale"), ({"scale": "1"}, TypeError, "scale"),
      ({"scale": [1.0, 2.0]}, ValueError, "scale"), ({"scale": 1.0, "rng": None}, TypeError, "rng"),
-     ({"scale": 1.0, "rng": -3}, TypeError, "rng"), ({"checks": []}, ValueError, "checks")],
+     ({"scale": 1.0, "rng": -3}, TypeError, "rng"), ({"checks": []}, ValueError, "checks"),
+     ({"checks": [None]}, TypeError, r"checks must hold ErrorRateCheck records, got None \(at index 0\)"),
+     ({"checks": "ztest"}, TypeError, "checks must be a sequence"),
+     ({"checks": 5}, TypeError, "checks must be a sequence"),
+     ({"checks": ERROR_RATE_CHECKS[0]}, TypeError, "checks must be a sequence"),
+     ({"scale": 1e6}, ValueError, "scale must be at most")],
 )
 def test_error_rate_checks_bad_input(kwargs, error, name):
     kwargs = {"rng": 1, **kwargs}
@@ -465,11 +470,90 @@ def test_run_error_rate_check_bad_input():
         run_error_rate_check(check, rng="seed")
 
 
+def test_more_runs_than_the_default_are_simulated_in_batches():
+    """runs = 2.5 x check.runs: the measure is called on batches of check.runs (memory stays
+    that of one default run) and the rate is the run-weighted mean of the batches."""
+    sizes = []
+
+    def measure(runs, gen):
+        sizes.append(runs)
+        return 0.04 if len(sizes) < 3 else 0.10
+
+    check = ErrorRateCheck("batched", "none", "type I error = alpha", "equal", 0.05, 1000,
+                           measure)
+    row = run_error_rate_check(check, runs=2500, rng=1)
+    assert sizes == [1000, 1000, 500]
+    assert row["measured"] == pytest.approx((2000 * 0.04 + 500 * 0.10) / 2500, rel=1e-15)
+    assert row["runs"] == 2500
+
+
+def test_run_error_rate_check_bounds_and_refuses_bad_measures():
+    check = constant_check(0.05, runs=1000)
+    with pytest.raises(ValueError, match="runs must be <= 1,000,000"):
+        run_error_rate_check(check, runs=10**12, rng=1)
+    for bad in (float("nan"), 1.5, -0.1):
+        broken = ErrorRateCheck("broken", "none", "p", "equal", 0.05, 100, lambda n, g, b=bad: b)
+        with pytest.raises(ValueError, match="'broken' must return a rate in"):
+            run_error_rate_check(broken, rng=1)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [({"kind": "about"}, ValueError, "kind must be one of"),
+     ({"promised": 1.0}, ValueError, r"promised must be in \(0, 1\)"),
+     ({"promised": "0.05"}, TypeError, "promised"),
+     ({"runs": 10}, ValueError, "runs must be >= 100"),
+     ({"runs": 10**9}, ValueError, "runs must be <= 1,000,000"),
+     ({"runs": 100.0}, TypeError, "runs must be an integer"),
+     ({"measure": None}, TypeError, "measure must be callable"),
+     ({"procedure": None}, TypeError, "procedure must be a string")],
+)
+def test_error_rate_check_refuses_bad_fields(change, error, message):
+    fields = {"procedure": "p", "function": "f", "promise": "type I error = alpha",
+              "kind": "equal", "promised": 0.05, "runs": 1000, "measure": lambda n, g: 0.05}
+    with pytest.raises(error, match=message):
+        ErrorRateCheck(**{**fields, **change})
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [({"precision": ("digits", 3)}, ValueError, "precision must read"),
+     ({"precision": "3 decimals"}, ValueError, "precision must read"),
+     ({"published": float("nan")}, ValueError, "published must be finite"),
+     ({"published": "1.0"}, TypeError, "published"),
+     ({"compute": 1.0}, TypeError, "compute must be callable"),
+     ({"id": 5}, TypeError, "id must be a string")],
+)
+def test_published_check_refuses_bad_fields(change, error, message):
+    fields = {"id": "X", "quantity": "q", "source": "s", "published": 1.0,
+              "precision": ("decimals", 1), "compute": lambda: 1.0}
+    with pytest.raises(error, match=message):
+        PublishedCheck(**{**fields, **change})
+
+
+def test_published_numbers_table():
+    """The file as a table: what a chapter shows beside its own computation."""
+    table = abt.published_numbers()
+    assert list(table.columns) == ["id", "quantity", "inputs", "source", "printed", "published",
+                                   "precision", "tolerance"]
+    assert table["printed"].map(type).eq(str).all()
+    hashes = table[table["id"] == "HA01"]
+    assert hashes["printed"].tolist() == ["0x811C9DC5", "0xE40C292C", "0x4D2505CA", "0xBF9CF968"]
+    assert hashes["published"].tolist() == [0x811C9DC5, 0xE40C292C, 0x4D2505CA, 0xBF9CF968]
+    checked = published_checks()
+    assert (checked[["id", "quantity", "source", "published", "precision", "tolerance"]]
+            .equals(table[["id", "quantity", "source", "published", "precision", "tolerance"]]))
+
+
 def test_published_checks_bad_input():
     with pytest.raises(ValueError, match="checks"):
         published_checks([])
     with pytest.raises(TypeError, match="checks"):
         published_checks(["SS04"])
+    with pytest.raises(TypeError, match=r"checks must hold PublishedCheck records, got None"):
+        published_checks([None])
+    with pytest.raises(TypeError, match="checks must be a sequence"):
+        published_checks(PUBLISHED_CHECKS[0])
     broken = PublishedCheck("X", "q", "s", 1.0, ("decimals", 1), lambda: float("nan"))
     with pytest.raises(ValueError, match="X"):
         published_checks([broken])
@@ -489,6 +573,7 @@ def test_fuzz_scale_only_raises_named_errors_or_gives_a_finite_table(scale):
 
 
 def test_public_names_exported():
-    for name in ("error_rate_checks", "published_checks", "run_error_rate_check",
-                 "ERROR_RATE_CHECKS", "PUBLISHED_CHECKS", "ErrorRateCheck", "PublishedCheck"):
+    for name in ("error_rate_checks", "published_checks", "published_numbers",
+                 "run_error_rate_check", "ERROR_RATE_CHECKS", "PUBLISHED_CHECKS",
+                 "ErrorRateCheck", "PublishedCheck"):
         assert getattr(abt, name) is getattr(validation, name)

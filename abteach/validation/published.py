@@ -53,8 +53,7 @@ class PublishedCheck:
             if not isinstance(getattr(self, name), str):
                 raise TypeError(f"{name} must be a string, got {getattr(self, name)!r}")
         check_scalar("published", as_float_array("published", self.published))
-        _parse_precision(_precision_text(self.precision) if isinstance(self.precision, tuple)
-                         and len(self.precision) == 2 else repr(self.precision))
+        _check_precision(self.precision)
         if not callable(self.compute):
             raise TypeError(f"compute must be callable () -> value, got {self.compute!r}")
 
@@ -87,6 +86,17 @@ def _parse_precision(text: str) -> tuple[str, int]:
                          f"got {text!r}")
     kind = "decimals" if match.group(2) == "decimal" else "significant"
     return kind, int(match.group(1))
+
+
+def _check_precision(precision) -> None:
+    """("decimals", d), ("significant", s) with s >= 1, or ("exact", 0)."""
+    kind, digits = precision if isinstance(precision, tuple) and len(precision) == 2 else (0, 0)
+    valid = (kind in ("decimals", "significant") and isinstance(digits, int)
+             and not isinstance(digits, bool) and digits >= (kind == "significant")) or (
+        kind == "exact" and digits == 0)
+    if not valid:
+        raise ValueError(f"precision must read ('decimals', d), ('significant', s) or "
+                         f"('exact', 0), got {precision!r}")
 
 
 def _parse_published(text: str) -> float:
