@@ -10,11 +10,23 @@ shared/references/published_numbers.md.
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+
 import pandas as pd
 
 import abteach as abt
 
 TABLE = abt.published_numbers()
+FILE = json.loads(resources.files("abteach").joinpath("data/published_numbers.json").read_text())
+
+
+def arguments(id_: str) -> list[tuple[list, float]]:
+    """(positional arguments of the file's computation, published value) of every figure of
+    ``id_``: the inputs of a hash test vector, a design, ... as the source gives them."""
+    rows = [f for f in FILE["figures"] if f["id"] == id_]
+    published = figures(id_)["published"].tolist()
+    return [(f["compute"]["args"], value) for f, value in zip(rows, published)]
 
 
 def figures(id_: str, quantity: str = "") -> pd.DataFrame:

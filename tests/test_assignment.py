@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+import published
 from abteach.assignment import (
     AATest,
     IndependenceTest,
@@ -69,7 +70,16 @@ weights_strategy = st.lists(st.floats(0.01, 1.0), min_size=2, max_size=5).map(no
 # --- published values: FNV-1a (HA01) and GrowthBook (HA02 and the SDK spec) ----------------
 
 
-FNV_VECTORS = [("", 0x811C9DC5), ("a", 0xE40C292C), ("ab", 0x4D2505CA), ("foobar", 0xBF9CF968)]
+# HA01 and HA02, read from the one file of published numbers (abteach/data/published_numbers.json)
+FNV_VECTORS = [(text, int(value)) for (text,), value in published.arguments("HA01")]
+GROWTHBOOK_PUBLISHED = [(*args, value) for args, value in published.arguments("HA02")]
+
+
+def test_published_vectors_are_the_sources():
+    """The file holds Noll's four FNV vectors and the four GrowthBook cases of the course."""
+    assert [text for text, _ in FNV_VECTORS] == ["", "a", "ab", "foobar"]
+    assert [case[:3] for case in GROWTHBOOK_PUBLISHED] == [
+        ("", "a", 1), ("seed", "a", 2), ("seed", "b", 2), ("foo", "ab", 2)]
 
 
 @pytest.mark.parametrize(("text", "expected"), FNV_VECTORS)
@@ -89,14 +99,13 @@ def test_fnv1a32_reference_vectors_vectorized():
     assert result.tolist() == [[e for _, e in FNV_VECTORS]] * 2
 
 
-@pytest.mark.parametrize(
-    ("seed", "value", "version", "expected"),
-    [("", "a", 1, 0.22), ("seed", "a", 2, 0.0505), ("seed", "b", 2, 0.2696), ("foo", "ab", 2, 0.2575)],
-)
+@pytest.mark.parametrize(("seed", "value", "version", "expected"), GROWTHBOOK_PUBLISHED)
 def test_growthbook_hash_published(seed, value, version, expected):
-    """HA02: GrowthBook SDK specification test cases (published_numbers.md)."""
+    """HA02: GrowthBook SDK specification test cases (published_numbers.md); the same cases
+    are in GROWTHBOOK_HASH_CASES below, copied from the SDK's cases.json."""
     assert growthbook_hash(seed, value, version) == expected
     assert growthbook_hash(seed, [value], version)[0] == expected
+    assert (seed, value, version, expected) in GROWTHBOOK_HASH_CASES
 
 
 # GrowthBook cases.json, section "hash": [seed, value, version, expected].
