@@ -26,7 +26,16 @@ def arguments(id_: str) -> list[tuple[list, float]]:
     ``id_``: the inputs of a hash test vector, a design, ... as the source gives them."""
     rows = [f for f in FILE["figures"] if f["id"] == id_]
     published = figures(id_)["published"].tolist()
-    return [(f["compute"]["args"], value) for f, value in zip(rows, published)]
+    return [([_resolve(a) for a in f["compute"]["args"]], value)
+            for f, value in zip(rows, published)]
+
+
+def _resolve(argument):
+    """An argument "@name.key" of the file is the list ``key`` of its data set ``name``."""
+    if isinstance(argument, str) and argument.startswith("@"):
+        name, key = argument[1:].split(".")
+        return FILE["datasets"][name][key]
+    return argument
 
 
 def figures(id_: str, quantity: str = "") -> pd.DataFrame:
