@@ -1016,6 +1016,12 @@ def test_blocks_give_the_statistics_of_one_pass(monkeypatch):
         (lambda: in_namespace(["a", ""], ("ns", 0, 0.5)), ValueError, "unit_id must not contain"),
         (lambda: stratified_assignment([[1, 2], [3]], weights=[0.5, 0.5], rng=1), TypeError,
          "strata must be a 1-D array"),
+        (lambda: independence_test(np.arange(10**5), np.arange(10**5)), ValueError,
+         "variants of variants_a x variants of variants_b"),
+        (lambda: stratified_assignment(np.zeros(10**5), weights=np.full(10**4, 1e-4), rng=1),
+         ValueError, r"len\(strata\) \* len\(weights\)"),
+        (lambda: assign_many(make_unit_ids(10**5), "k", np.full(10**4, 1e-4)), ValueError,
+         r"len\(unit_ids\) \* len\(weights\)"),
     ],
 )
 def test_runaway_and_misnamed_input(call, error, message):

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import stats
 
 from abteach._records import Record, format_number
-from abteach._validate import check_int
+from abteach._validate import check_int, check_work
 from abteach.assignment._checks import (
     HASH_LEVELS,
     _check_text,
@@ -233,6 +233,7 @@ def independence_test(variants_a, variants_b) -> IndependenceTest:
     levels_a, codes_a = np.unique(rows_a[both], return_inverse=True)
     levels_b, codes_b = np.unique(rows_b[both], return_inverse=True)
     k_a, k_b = levels_a.size, levels_b.size
+    check_work("tests x variants of variants_a x variants of variants_b", n_tests * k_a * k_b)
     test_index = np.broadcast_to(np.arange(n_tests)[:, None], rows_a.shape)[both]
     cells = (test_index * k_a + codes_a.ravel()) * k_b + codes_b.ravel()
     table = np.bincount(cells, minlength=n_tests * k_a * k_b).reshape(n_tests, k_a, k_b)

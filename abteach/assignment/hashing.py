@@ -20,7 +20,7 @@ import hashlib
 
 import numpy as np
 
-from abteach._validate import check_closed_unit, check_int
+from abteach._validate import check_closed_unit, check_int, check_work
 from abteach.assignment._checks import (
     HASH_LEVELS,
     _check_namespace,
@@ -495,6 +495,7 @@ def assign_many(
     packed = _pack("unit_ids", unit_ids, scalar_ok=False)
     seed = _check_text("experiment_key", experiment_key)
     ranges = bucket_ranges(weights, coverage=coverage)
+    check_work("len(unit_ids) * len(weights)", packed.lengths.size * len(ranges))
     version = _check_version(hash_version)
     if namespace is not None:
         name, start, end = _check_namespace(namespace)

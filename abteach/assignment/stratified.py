@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abteach._validate import as_generator
+from abteach._validate import as_generator, check_work
 from abteach.assignment._checks import _check_weights
 
 
@@ -64,6 +64,7 @@ def stratified_assignment(strata, *, weights, rng) -> np.ndarray:
         _, codes, sizes = np.unique(labels, return_inverse=True, return_counts=True)
     except TypeError:
         raise TypeError(f"strata must hold labels of one comparable type, got {strata!r}") from None
+    check_work("len(strata) * len(weights)", labels.size * len(weights))
     order = np.lexsort((generator.random(labels.size), codes))
     first = np.cumsum(sizes) - sizes
     rank = np.empty(labels.size, dtype=np.int64)
