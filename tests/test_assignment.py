@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+import published
 from abteach.assignment import (
     AATest,
     IndependenceTest,
@@ -57,19 +58,28 @@ def fnv_shift_add(data: bytes) -> int:
     return h
 
 
-def normalise(raw: list[float]) -> list[float]:
+def normalize(raw: list[float]) -> list[float]:
     total = sum(raw)
     return [w / total for w in raw]
 
 
 ids_text = st.text(min_size=1, max_size=24)
-weights_strategy = st.lists(st.floats(0.01, 1.0), min_size=2, max_size=5).map(normalise)
+weights_strategy = st.lists(st.floats(0.01, 1.0), min_size=2, max_size=5).map(normalize)
 
 
 # --- published values: FNV-1a (HA01) and GrowthBook (HA02 and the SDK spec) ----------------
 
 
-FNV_VECTORS = [("", 0x811C9DC5), ("a", 0xE40C292C), ("ab", 0x4D2505CA), ("foobar", 0xBF9CF968)]
+# HA01 and HA02, read from the one file of published numbers (abteach/data/published_numbers.json)
+FNV_VECTORS = [(text, int(value)) for (text,), value in published.arguments("HA01")]
+GROWTHBOOK_PUBLISHED = [(*args, value) for args, value in published.arguments("HA02")]
+
+
+def test_published_vectors_are_the_sources():
+    """The file holds Noll's four FNV vectors and the four GrowthBook cases of the course."""
+    assert [text for text, _ in FNV_VECTORS] == ["", "a", "ab", "foobar"]
+    assert [case[:3] for case in GROWTHBOOK_PUBLISHED] == [
+        ("", "a", 1), ("seed", "a", 2), ("seed", "b", 2), ("foo", "ab", 2)]
 
 
 @pytest.mark.parametrize(("text", "expected"), FNV_VECTORS)
@@ -80,7 +90,7 @@ def test_fnv1a32_reference_vectors(text, expected):
     assert fnv_shift_add(text.encode()) == expected
 
 
-def test_fnv1a32_reference_vectors_vectorised():
+def test_fnv1a32_reference_vectors_vectorized():
     """HA01 through the numpy path, in a 2-D array (shape kept)."""
     texts = np.array([[t for t, _ in FNV_VECTORS]] * 2, dtype=object)
     result = fnv1a32(texts)
@@ -89,14 +99,13 @@ def test_fnv1a32_reference_vectors_vectorised():
     assert result.tolist() == [[e for _, e in FNV_VECTORS]] * 2
 
 
-@pytest.mark.parametrize(
-    ("seed", "value", "version", "expected"),
-    [("", "a", 1, 0.22), ("seed", "a", 2, 0.0505), ("seed", "b", 2, 0.2696), ("foo", "ab", 2, 0.2575)],
-)
+@pytest.mark.parametrize(("seed", "value", "version", "expected"), GROWTHBOOK_PUBLISHED)
 def test_growthbook_hash_published(seed, value, version, expected):
-    """HA02: GrowthBook SDK specification test cases (published_numbers.md)."""
+    """HA02: GrowthBook SDK specification test cases (published_numbers.md); the same cases
+    are in GROWTHBOOK_HASH_CASES below, copied from the SDK's cases.json."""
     assert growthbook_hash(seed, value, version) == expected
     assert growthbook_hash(seed, [value], version)[0] == expected
+    assert (seed, value, version, expected) in GROWTHBOOK_HASH_CASES
 
 
 # GrowthBook cases.json, section "hash": [seed, value, version, expected].
@@ -120,7 +129,7 @@ GROWTHBOOK_HASH_CASES = [
 
 @pytest.mark.parametrize(("seed", "value", "version", "expected"), GROWTHBOOK_HASH_CASES)
 def test_growthbook_spec_hash_cases(seed, value, version, expected):
-    """GrowthBook cases.json, "hash": every case, scalar and vectorised paths."""
+    """GrowthBook cases.json, "hash": every case, scalar and vectorized paths."""
     assert growthbook_hash(seed, value, version) == expected
     assert growthbook_hash(seed, np.array([value, value]), version).tolist() == [expected] * 2
 
@@ -207,7 +216,7 @@ NAMESPACE_CASES = [
 
 @pytest.mark.parametrize(("user", "namespace", "expected"), NAMESPACE_CASES)
 def test_growthbook_spec_in_namespace(user, namespace, expected):
-    """GrowthBook cases.json, "inNamespace": all 16 cases, scalar and vectorised."""
+    """GrowthBook cases.json, "inNamespace": all 16 cases, scalar and vectorized."""
     assert in_namespace(user, namespace) is expected
     assert in_namespace([user], namespace).tolist() == [expected]
 
@@ -284,7 +293,7 @@ def test_growthbook_spec_feature_skips():
     assert assign("123", "feature", [0.25] * 4, hash_version=1, namespace=namespace) is None
 
 
-# --- independent implementations and scalar / vectorised agreement -------------------------
+# --- independent implementations and scalar / vectorized agreement -------------------------
 
 
 @given(st.binary(max_size=64))
@@ -293,7 +302,7 @@ def test_fnv1a32_matches_shift_add_form(data):
 
 
 @given(st.lists(st.text(max_size=30), min_size=1, max_size=40))
-def test_fnv1a32_vectorised_equals_scalar(texts):
+def test_fnv1a32_vectorized_equals_scalar(texts):
     """Strings of any length and any characters, including NUL and non-ASCII."""
     assert fnv1a32(texts).tolist() == [fnv_shift_add(t.encode("utf-8")) for t in texts]
 
@@ -302,7 +311,7 @@ def test_fnv1a32_vectorised_equals_scalar(texts):
 def test_v2_second_round_matches_decimal_string(value):
     """Version 2 re-hashes the decimal string of the first hash: the numpy path computes it
     digit by digit; compare with Python's str() for every magnitude."""
-    from abteach.assignment import _fnv_decimal
+    from abteach.assignment.hashing import _fnv_decimal
 
     result = _fnv_decimal(np.array([value, 0, 9, 10, 2**32 - 1], dtype=np.uint32))
     assert result.tolist() == [fnv1a32(str(v)) for v in (value, 0, 9, 10, 2**32 - 1)]
@@ -319,7 +328,7 @@ def test_v2_second_round_matches_decimal_string(value):
     ),
 )
 def test_assign_many_equals_assign(ids, key, weights, coverage, version, namespace):
-    """Property: the vectorised path agrees exactly with the scalar path, for any ids."""
+    """Property: the vectorized path agrees exactly with the scalar path, for any ids."""
     many = assign_many(ids, key, weights, coverage=coverage, hash_version=version, namespace=namespace)
     one = [
         assign(u, key, weights, coverage=coverage, hash_version=version, namespace=namespace)
@@ -355,7 +364,7 @@ def test_sha256_unit_exact_definition():
 @given(st.integers(0, 2**64 - 1))
 def test_sha256_top53_is_below_one(x):
     """The largest 64-bit values would round to 1.0 as x / 2**64; the top-53-bit map never does."""
-    from abteach.assignment import _top53_unit
+    from abteach.assignment.hashing import _top53_unit
 
     assert 0 <= _top53_unit(x) < 1
     assert _top53_unit(2**64 - 1) < 1 <= (2**64 - 1) / 2**64
@@ -451,7 +460,7 @@ def test_aa_test_matches_scipy_welch(seed):
 
 
 def test_aa_test_large_mean_metric_is_accurate():
-    """Sums of squares on a metric with a huge mean lose every digit unless centred first.
+    """Sums of squares on a metric with a huge mean lose every digit unless centered first.
     Reference: scipy on the values shifted by -1e9 (an exact subtraction here; the t statistic
     does not depend on a shift), which avoids scipy's own rounding of 1e9-sized means."""
     rng = np.random.default_rng(5)
@@ -485,7 +494,7 @@ def test_bucket_uniformity_type_one_error_slow():
 
 def test_hash_v1_spreads_sequential_ids_too_evenly():
     """Uniformity p-values are uniform (mean 0.5) under v2 but pile up towards 1 under v1 for
-    sequential ids: v1 buckets neighbouring ids systematically, not like independent draws.
+    sequential ids: v1 buckets neighboring ids systematically, not like independent draws.
     The mean of 300 uniform p-values has standard error sqrt(1/12/300) = 0.0167."""
     ids = np.array(make_unit_ids(300 * 4000)).reshape(300, 4000)
     se = np.sqrt(1 / 12 / 300)
@@ -885,7 +894,7 @@ def test_fuzz_assign(unit, key, weights, coverage, version, namespace):
 
 
 @given(
-    values=st.one_of(st.lists(st.floats(-1e6, 1e6), min_size=0, max_size=12), anything),
+    values=st.one_of(st.lists(st.floats(), min_size=0, max_size=12), anything),
     variants=st.one_of(st.lists(st.integers(-2, 2), min_size=0, max_size=12), anything),
     alpha=st.one_of(st.floats(0.001, 0.5), anything),
 )
@@ -925,6 +934,175 @@ def test_fuzz_stratified_assignment(strata, weights, rng):
         assert any(name in str(exc) for name in ("strata", "weights", "rng")), str(exc)
     else:
         assert arms.shape == (len(strata),) and arms.min() >= 0 and arms.max() < len(weights)
+
+
+# --- huge, tiny and runaway input (issue 10) --------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [1e290, 1e-290, 2.0**1000, 3.0])
+def test_aa_test_is_unit_free_for_huge_and_tiny_metrics(scale):
+    """Welch's t, p-value and df do not depend on the metric's unit, the effect and the means
+    scale with it. Reference: scipy.stats.ttest_ind(equal_var=False) on the unscaled data.
+    (Before: one huge value gave all-NaN statistics, a tiny metric a variance of 0.)"""
+    rng = np.random.default_rng(7)
+    values = rng.lognormal(size=400)
+    variants = (rng.random(400) < 0.5).astype(int)
+    res = aa_test(values * scale, variants)
+    treated, control = values[variants == 1], values[variants == 0]
+    ref = stats.ttest_ind(treated, control, equal_var=False)
+    assert res.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert res.pvalue == pytest.approx(ref.pvalue, rel=1e-9)
+    assert res.df == pytest.approx(ref.df, rel=1e-9)
+    assert res.effect == pytest.approx(scale * (treated.mean() - control.mean()), rel=1e-9)
+    assert res.mean_control == pytest.approx(scale * control.mean(), rel=1e-12)
+    assert res.ci_low < res.effect < res.ci_high
+
+
+def test_aa_test_with_one_huge_value():
+    """The case of issue 10: nine small values and 1e300. The t statistic equals scipy's on the
+    same data divided by 1e300 (t does not depend on the unit)."""
+    values = np.r_[np.arange(9.0), 1e300]
+    variants = np.tile([0, 1], 5)
+    res = aa_test(values, variants)
+    small = values / 1e300
+    ref = stats.ttest_ind(small[1::2], small[::2], equal_var=False)
+    assert res.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert res.pvalue == pytest.approx(ref.pvalue, rel=1e-9)
+    assert res.mean_treatment == pytest.approx(values[1::2].mean(), rel=1e-12)
+    assert all(np.isfinite(v) for v in res.to_dict().values() if isinstance(v, float))
+
+
+def test_simulate_aa_does_not_depend_on_the_unit():
+    """A power-of-two change of unit is exact: the same seed gives the same p-values to the bit,
+    with or without a huge value."""
+    values = np.r_[np.random.default_rng(2).normal(size=99), 50.0]
+    base = simulate_aa(values, n_runs=200, rng=11)
+    huge = simulate_aa(values * 2.0**1000, n_runs=200, rng=11)
+    np.testing.assert_array_equal(base.pvalue, huge.pvalue)
+    np.testing.assert_array_equal(base.effect * 2.0**1000, huge.effect)
+    assert np.isfinite(huge.pvalue).all() and np.isfinite(huge.ci_high).all()
+
+
+def test_aa_interval_that_overflows_is_refused():
+    values = np.r_[np.full(9, 1.7e308), -1.7e308]
+    with pytest.raises(ValueError, match="values are too large for floating point"):
+        aa_test(values, np.tile([0, 1], 5))
+
+
+def test_blocks_give_the_statistics_of_one_pass(monkeypatch):
+    """aa_test and simulate_aa analyze the splits in blocks of units x runs; tiny blocks give
+    the statistics of one block (same draws, sums in another order)."""
+    from abteach.assignment import aa
+
+    values = np.random.default_rng(3).lognormal(size=50)
+    variants = (np.random.default_rng(4).random((30, 50)) < 0.5).astype(int)
+    whole_sim, whole_aa = simulate_aa(values, n_runs=30, rng=5), aa_test(values, variants)
+    monkeypatch.setattr(aa, "_BLOCK_CELLS", 120)  # 2 rows per block, the last one shorter
+    assert aa._block_sizes(30, 50)[:2] == [2, 2] and sum(aa._block_sizes(31, 50)) == 31
+    parts_sim, parts_aa = simulate_aa(values, n_runs=30, rng=5), aa_test(values, variants)
+    for whole, parts in ((whole_sim, parts_sim), (whole_aa, parts_aa)):
+        for field in ("statistic", "pvalue", "df", "effect", "ci_low", "n_control"):
+            np.testing.assert_allclose(getattr(parts, field), getattr(whole, field), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: simulate_aa(np.arange(100.0), n_runs=10**9, rng=1), ValueError,
+         r"n_runs \* len\(values\)"),
+        (lambda: make_unit_ids(10**12), ValueError, "n must be <= 10,000,000"),
+        (lambda: bucket_uniformity(10**12, "k"), ValueError, "unit_ids must be <= 10,000,000"),
+        (lambda: in_namespace(5, ("ns", 0, 0.5)), TypeError, "unit_id must be a string"),
+        (lambda: in_namespace(["a", ""], ("ns", 0, 0.5)), ValueError, "unit_id must not contain"),
+        (lambda: stratified_assignment([[1, 2], [3]], weights=[0.5, 0.5], rng=1), TypeError,
+         "strata must be a 1-D array"),
+        (lambda: independence_test(np.arange(10**5), np.arange(10**5)), ValueError,
+         "variants of variants_a x variants of variants_b"),
+        (lambda: stratified_assignment(np.zeros(10**5), weights=np.full(10**4, 1e-4), rng=1),
+         ValueError, r"len\(strata\) \* len\(weights\)"),
+        (lambda: assign_many(make_unit_ids(10**5), "k", np.full(10**4, 1e-4)), ValueError,
+         r"len\(unit_ids\) \* len\(weights\)"),
+    ],
+)
+def test_runaway_and_misnamed_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+hashable_ids = st.one_of(ids_text, st.lists(ids_text, min_size=1, max_size=5), anything)
+
+
+@settings(max_examples=200)
+@given(seed=st.one_of(st.text(max_size=3), anything), value=hashable_ids,
+       version=st.one_of(st.sampled_from([1, 2]), anything),
+       namespace=st.one_of(st.tuples(st.text(max_size=2), st.floats(), st.floats()), anything))
+def test_fuzz_hashes(seed, value, version, namespace):
+    """fnv1a32, sha256_unit, growthbook_hash and in_namespace: a hash in range or a named error."""
+    calls = [
+        (lambda: fnv1a32(value), ("data",)),
+        (lambda: sha256_unit(value, seed), ("unit_id", "salt")),
+        (lambda: growthbook_hash(seed, value, version), ("seed", "value", "hash_version")),
+        (lambda: in_namespace(value, namespace), ("unit_id", "namespace")),
+    ]
+    for call, names in calls:
+        try:
+            out = np.asarray(call(), dtype=float)
+        except (ValueError, TypeError) as exc:
+            assert any(name in str(exc) for name in names), str(exc)
+        else:
+            assert np.isfinite(out).all() and (out >= 0).all()
+
+
+@settings(max_examples=200)
+@given(weights=st.one_of(weights_strategy, anything), coverage=st.one_of(st.floats(0, 1), anything),
+       value=st.one_of(st.floats(0, 1), st.lists(st.floats(), max_size=3), anything))
+def test_fuzz_bucket_ranges_and_choose_variation(weights, coverage, value):
+    try:
+        ranges = bucket_ranges(weights, coverage=coverage)
+    except (ValueError, TypeError) as exc:
+        assert "weights" in str(exc) or "coverage" in str(exc), str(exc)
+        return
+    assert len(ranges) == len(weights)
+    try:
+        chosen = choose_variation(value, ranges)
+    except (ValueError, TypeError) as exc:
+        assert "value" in str(exc), str(exc)
+    else:
+        assert chosen is None or (np.asarray(chosen) >= -1).all()
+
+
+@settings(max_examples=100)
+@given(n=st.one_of(st.integers(-5, 50), st.integers(10**8, 10**20), anything),
+       prefix=st.one_of(st.text(max_size=3), anything), start=st.one_of(st.integers(0, 10), anything),
+       key=st.one_of(st.text(min_size=1, max_size=3), anything),
+       n_buckets=st.one_of(st.integers(-2, 20), anything))
+def test_fuzz_make_unit_ids_and_bucket_uniformity(n, prefix, start, key, n_buckets):
+    try:
+        ids = make_unit_ids(n, prefix=prefix, start=start)
+    except (ValueError, TypeError) as exc:
+        assert any(name in str(exc) for name in ("n ", "prefix", "start")), str(exc)
+    else:
+        assert len(ids) == n
+    try:
+        res = bucket_uniformity(n, key, n_buckets=n_buckets)
+    except (ValueError, TypeError) as exc:
+        assert any(name in str(exc) for name in ("unit_ids", "experiment_key", "n_buckets",
+                                                 "expected count")), str(exc)
+    else:
+        assert 0 <= res.pvalue <= 1
+
+
+@settings(max_examples=100)
+@given(values=st.one_of(st.lists(st.floats(), min_size=0, max_size=12), anything),
+       n_runs=st.one_of(st.integers(-2, 20), st.integers(10**9, 10**12), anything),
+       alpha=st.one_of(st.floats(0.001, 0.5), anything), rng=st.one_of(st.integers(0, 9), anything))
+def test_fuzz_simulate_aa(values, n_runs, alpha, rng):
+    try:
+        res = simulate_aa(values, n_runs=n_runs, alpha=alpha, rng=rng)
+    except (ValueError, TypeError) as exc:
+        assert any(name in str(exc) for name in ("values", "n_runs", "alpha", "rng")), str(exc)
+    else:
+        assert not np.isnan(res.pvalue).any() and not np.isnan(res.ci_low).any()
 
 
 # --- records --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+import published
 from conftest import ROOT, read
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
@@ -17,11 +18,13 @@ import abteach as abt
 from abteach.course.answers import ch13
 
 # Hillstrom (2008), MineThatData e-mail test, published per-arm aggregates
-# (published_numbers.md, "A real experiment"): customers, visitors, purchasers, total spend, sd.
+# (published_numbers.md, "A real experiment"): customers, visitors, purchasers, total spend, sd,
+# read from the package's one file of published numbers.
+HILLSTROM = published.FILE["datasets"]["hillstrom"]
 ARMS = {
-    "Mens E-Mail": (21_307, 3_894, 267, 30_311.69, 17.754205),
-    "Womens E-Mail": (21_387, 3_238, 189, 23_038.11, 15.116106),
-    "No E-Mail": (21_306, 2_262, 122, 13_908.33, 11.588200),
+    arm: tuple(HILLSTROM[k][i] for k in ("customers", "visitors", "purchasers", "spend",
+                                          "spend_sd"))
+    for i, arm in enumerate(HILLSTROM["arm"])
 }
 Z_975 = stats.norm.isf(0.025)
 
@@ -54,13 +57,13 @@ def log_lift_bound(mean_c, var_c, mean_t, var_t, z):
 def test_hillstrom_visit_rates_match_published():
     """Visit rates 18.28% / 15.14% / 10.62% (published_numbers.md; course notes and Yasui 2020,
     ch. 1), as the chapter's table computes them, and as abteach's z-test reports them."""
-    published = {"Mens E-Mail": 18.28, "Womens E-Mail": 15.14, "No E-Mail": 10.62}
-    for arm, rate in published.items():
-        customers, visitors = ARMS[arm][:2]
-        assert round(100 * visitors / customers, 2) == rate
+    assert list(ARMS) == ["Mens E-Mail", "Womens E-Mail", "No E-Mail"]
+    for arm, (customers, visitors, *_) in ARMS.items():
+        assert published.matches(100 * visitors / customers, "Hillstrom", f"visit rate (%), {arm}")
     c, m = ARMS["No E-Mail"], ARMS["Mens E-Mail"]
     res = abt.ztest_proportions(c[1], c[0], m[1], m[0])
-    assert round(100 * res.p_treatment, 2) == 18.28 and round(100 * res.p_control, 2) == 10.62
+    assert published.matches(100 * res.p_treatment, "Hillstrom", "visit rate (%), Mens")
+    assert published.matches(100 * res.p_control, "Hillstrom", "visit rate (%), No E-Mail")
 
 
 # --- the chapter's claims ----------------------------------------------------------------------
@@ -179,8 +182,9 @@ def test_exercise_13_4_stops_at_look_3_with_the_published_boundaries():
     """GS05 (gsDesign sfLDOF, ldbounds, rpact asOF): K = 5 boundaries 4.8769, 3.3569, 2.6803,
     2.2898, 2.0310; the first look whose z reaches its boundary is look 3, and 1.96 would stop at
     look 1."""
-    published = [4.8769, 3.3569, 2.6803, 2.2898, 2.0310]
-    first = next(k + 1 for k, (z, b) in enumerate(zip(ch13.Z_VALUES, published)) if z >= b)
+    bounds = published.values("GS05", "K = 5")
+    assert len(bounds) == 5
+    first = next(k + 1 for k, (z, b) in enumerate(zip(ch13.Z_VALUES, bounds)) if z >= b)
     assert first == 3 == ch13.EXERCISES[3].answer.expected()
     assert ch13.Z_VALUES[0] >= Z_975
 

@@ -13,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+import published
 from abteach.multiple import (
     METHODS,
     ErrorRates,
@@ -64,11 +65,15 @@ def test_benjamini_hochberg_1995_example():
     """
     bh = multiple_tests(BH_1995, method="bh", alpha=0.05)
     bonferroni = multiple_tests(BH_1995, method="bonferroni", alpha=0.05)
-    assert bh.n_rejected == 4
-    assert bonferroni.n_rejected == 3
+    assert published.matches(bh.n_rejected, "MT01", "Benjamini-Hochberg")
+    assert published.matches(bonferroni.n_rejected, "MT01", "Bonferroni")
     assert bh.reject.tolist() == [True] * 4 + [False] * 11
-    assert bh.adjusted[3] == pytest.approx(0.035625, abs=1e-12)
-    assert bh.adjusted[4] == pytest.approx(0.0603, abs=1e-12)
+    assert published.matches(bh.adjusted[3], "MT01", "4th smallest")
+    assert published.matches(bh.adjusted[4], "MT01", "5th smallest")
+    scipy = stats.false_discovery_control(BH_1995, method="bh")
+    assert published.matches(scipy[3], "MT01", "4th smallest")
+    assert published.matches(scipy[4], "MT01", "5th smallest")
+    assert BH_1995 == published.arguments("MT01")[0][0][0]  # the file's 15 p-values
 
 
 def test_benjamini_hochberg_1995_example_shuffled():
@@ -76,7 +81,7 @@ def test_benjamini_hochberg_1995_example_shuffled():
     order = np.random.default_rng(3).permutation(len(BH_1995))
     shuffled = np.array(BH_1995)[order]
     res = multiple_tests(shuffled, method="bh")
-    assert res.adjusted[np.argsort(order)][3] == pytest.approx(0.035625, abs=1e-12)
+    assert published.matches(res.adjusted[np.argsort(order)][3], "MT01", "4th smallest")
     assert sorted(shuffled[res.reject]) == BH_1995[:4]
 
 

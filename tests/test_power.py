@@ -23,6 +23,7 @@ from statsmodels.stats.proportion import (
     samplesize_proportions_2indep_onetail,
 )
 
+import published
 from abteach import power as power_module
 from abteach.power import (
     MEAN_TESTS,
@@ -67,44 +68,57 @@ def binomial_band(p: float, reps: int) -> float:
 # ------------------------------------------------------------------------------------------
 
 
+# The published values and their precision are read from the one file of published numbers,
+# abteach/data/published_numbers.json (tests/published.py); each test names its source.
+
+
 def test_ss03a_power_prop_test_example_power():
     """SS03a, R ?power.prop.test example: 0.50 vs 0.75, n = 50 per arm -> power = 0.740."""
-    assert abs(power_proportions(0.50, 0.75, 50) - 0.740) < 5e-4
+    assert published.matches(power_proportions(0.50, 0.75, 50), "SS03a")
 
 
 def test_ss03b_power_prop_test_example_sample_size():
     """SS03b, R ?power.prop.test example: 0.50 vs 0.75, power 0.90 -> n = 76.7 per arm."""
-    assert abs(sample_size_proportions(0.50, 0.75, power=0.90) - 76.7) < 0.05
+    assert published.matches(sample_size_proportions(0.50, 0.75, power=0.90), "SS03b")
 
 
 def test_ss04_power_prop_test_output():
     """SS04, R power.prop.test output: 0.10 vs 0.12, alpha 0.05, power 0.80 -> n = 3840.847."""
-    assert abs(sample_size_proportions(0.10, 0.12) - 3840.847) < 5e-4
+    assert published.matches(sample_size_proportions(0.10, 0.12), "SS04")
 
 
 def test_ss06a_pwr_t_test_sample_size():
-    """SS06a, R pwr::pwr.t.test and G*Power: d = 0.5, alpha 0.05, power 0.80 -> n = 63.76561."""
-    assert abs(sample_size_means(0.5, 1.0, test="t") - 63.76561) < 5e-5
-    # the standardised difference is all that matters
-    assert abs(sample_size_means(5.0, 10.0, test="t") - 63.76561) < 5e-5
+    """SS06a, R pwr::pwr.t.test and G*Power: d = 0.5, alpha 0.05, power 0.80 -> n = 63.76561.
+    Second check: statsmodels' TTestIndPower.solve_power."""
+    assert published.matches(sample_size_means(0.5, 1.0, test="t"), "SS06a")
+    # the standardized difference is all that matters
+    assert published.matches(sample_size_means(5.0, 10.0, test="t"), "SS06a")
+    statsmodels_n = TTestIndPower().solve_power(effect_size=0.5, alpha=0.05, power=0.8)
+    assert published.matches(statsmodels_n, "SS06a")
 
 
 def test_ss06b_gpower_t_test_power_noncentrality_and_critical_value():
     """SS06b, G*Power output: d = 0.5, n = 64 + 64 -> power 0.8014596, noncentrality 2.828427,
-    critical t 1.978971 on df 126."""
-    assert abs(power_means(0.5, 1.0, 64, test="t") - 0.8014596) < 5e-7
+    critical t 1.978971 on df 126. Second check: statsmodels' TTestIndPower.power and scipy's
+    t quantile."""
+    assert published.matches(power_means(0.5, 1.0, 64, test="t"), "SS06b", "power")
     df, noncentrality, t_crit = power_module._t_parameters(
         np.float64(0.5), np.float64(64), np.float64(1.0), np.float64(0.05), "two-sided"
     )
     assert df == 126
-    assert abs(noncentrality - 2.828427) < 5e-7
-    assert abs(t_crit - 1.978971) < 5e-7
+    assert published.matches(noncentrality, "SS06b", "noncentrality")
+    assert published.matches(t_crit, "SS06b", "critical t")
+    assert published.matches(TTestIndPower().power(0.5, 64, 0.05), "SS06b", "power")
+    assert published.matches(stats.t.isf(0.025, 126), "SS06b", "critical t")
 
 
 def test_ss07_pwr_2p_test_cohens_h():
-    """SS07, R pwr.2p.test(h = ES.h(0.70, 0.55), power = 0.80) -> n = 161.9349 per group."""
-    assert abs(sample_size_proportions(0.55, 0.70, method="arcsine") - 161.9349) < 5e-4
-    assert abs(sample_size_proportions(0.70, 0.55, method="arcsine") - 161.9349) < 5e-4
+    """SS07, R pwr.2p.test(h = ES.h(0.70, 0.55), power = 0.80) -> n = 161.9349 per group.
+    Second check: statsmodels' NormalIndPower on Cohen's h (proportion_effectsize)."""
+    assert published.matches(sample_size_proportions(0.55, 0.70, method="arcsine"), "SS07")
+    assert published.matches(sample_size_proportions(0.70, 0.55, method="arcsine"), "SS07")
+    h = proportion_effectsize(0.70, 0.55)
+    assert published.matches(NormalIndPower().solve_power(h, alpha=0.05, power=0.8), "SS07")
 
 
 def test_power_prop_test_example_solving_for_p2():

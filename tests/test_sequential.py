@@ -21,6 +21,7 @@ from scipy import integrate, stats
 from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
+import published
 from abteach import sequential as seq
 from abteach.sequential import (
     CLASSIC_METHODS,
@@ -72,10 +73,11 @@ def correlation(t) -> np.ndarray:
 def test_peeking_armitage_mcpherson_rowe_pk01():
     """PK01 (published_numbers.md): Armitage, McPherson & Rowe (1969), overall false-positive
     rate of a two-sided 5% test after each of K equal batches; exact values by recursive
-    integration, asserted to the 4 printed decimals."""
-    published = {2: 0.0831, 5: 0.1417, 10: 0.1934, 20: 0.2479, 50: 0.3205, 100: 0.3736}
-    for k, value in published.items():
-        assert round(peeking_false_positive_rate(k), 4) == value, k
+    integration, asserted to the 4 printed decimals (values from the package's file of published
+    numbers, tests/published.py)."""
+    for (k,), _ in published.arguments("PK01"):
+        assert published.matches(peeking_false_positive_rate(k), "PK01", f"at {k} looks"), k
+    assert [k for (k,), _ in published.arguments("PK01")] == [2, 5, 10, 20, 50, 100]
 
 
 def test_peeking_gsdesign_deming_unit_test():
@@ -90,21 +92,21 @@ def test_peeking_gsdesign_deming_unit_test():
 def test_pocock_constants_gs01():
     """GS01: Jennison & Turnbull (2000), Table 2.1, Pocock C_P(K), two-sided alpha = 0.05,
     K = 2..10, asserted to the 3 printed decimals."""
-    published = [2.178, 2.289, 2.361, 2.413, 2.453, 2.485, 2.512, 2.535, 2.555]
-    for k, value in zip(range(2, 11), published):
+    assert [k for (k,), _ in published.arguments("GS01")] == list(range(2, 11))
+    for k in range(2, 11):
         d = boundaries(k, method="pocock")
-        assert round(d.constant, 3) == value, k
+        assert published.matches(d.constant, "GS01", f"C_P({k})"), k
         np.testing.assert_allclose(d.critical_values, d.constant, rtol=0, atol=1e-15)
 
 
 def test_obrien_fleming_constants_gs02():
     """GS02: Jennison & Turnbull (2000), Table 2.3, O'Brien-Fleming C_B(K), two-sided alpha =
     0.05, K = 2..10, and the K = 5 boundaries C_B sqrt(5 / k); 3 printed decimals."""
-    published = [1.977, 2.004, 2.024, 2.040, 2.053, 2.063, 2.072, 2.080, 2.087]
-    for k, value in zip(range(2, 11), published):
-        assert round(boundaries(k, method="obf").constant, 3) == value, k
+    for k in range(2, 11):
+        assert published.matches(boundaries(k, method="obf").constant, "GS02", f"C_B({k})"), k
     k5 = boundaries(5, method="obf").critical_values
-    assert np.round(k5, 3).tolist() == [4.562, 3.226, 2.634, 2.281, 2.040]
+    for look, value in enumerate(k5, start=1):
+        assert published.matches(value, "GS02", f"K = 5, boundary at look {look}"), look
 
 
 def test_gsdesign_obrien_fleming_deming_bounds():
@@ -119,10 +121,12 @@ def test_lan_demets_obf_gs05():
     rpact asOF). K = 2 printed as 2.962588, 1.968596 (asserted to 1e-6); K = 5 printed by
     ldbounds as 4.8769, 3.3569, 2.6803, 2.2898, 2.0310, asserted to 3 decimals because
     ldbounds' coarse grid gives 3.3569 where finer grids give 3.35701 (published_numbers.md)."""
-    np.testing.assert_allclose(
-        boundaries(2, method="ld-obf").critical_values, [2.962588, 1.968596], rtol=0, atol=1e-6)
-    k5 = boundaries(5, method="ld-obf").critical_values
-    np.testing.assert_allclose(k5, [4.8769, 3.3569, 2.6803, 2.2898, 2.0310], rtol=0, atol=1e-3)
+    for k in (2, 5):
+        bounds = boundaries(k, method="ld-obf").critical_values
+        for look, value in enumerate(bounds, start=1):
+            assert published.matches(value, "GS05", f"K = {k}, boundary at look {look}"), (k, look)
+    assert published.figures("GS05", "K = 2")["tolerance"].eq(5e-7).all()
+    assert published.figures("GS05", "K = 5")["tolerance"].eq(5e-4).all()
 
 
 def test_lan_demets_obf_other_convention():
@@ -605,7 +609,8 @@ def test_simulate_peeking_is_fast_and_seeded():
     a = simulate_peeking(100_000, 100, rng=1)
     b = simulate_peeking(100_000, 100, rng=1)
     assert a.rejection_rate == b.rejection_rate
-    assert abs(a.rejection_rate - 0.3736) <= band(0.3736, 100_000)
+    pk01 = published.value("PK01", "at 100 looks")
+    assert abs(a.rejection_rate - pk01) <= band(pk01, 100_000)
 
 
 def test_simulate_z_streams_moments():

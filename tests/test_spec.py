@@ -11,6 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import published
 from abteach.spec import ExperimentSpec, Guardrail, Metric
 
 BASE = {
@@ -331,7 +332,9 @@ def test_sample_size_reproduces_r_power_prop_test():
     Source: published_numbers.md SS04, R power.prop.test output; rounded up to 3841.
     """
     spec = ExperimentSpec.from_dict(BASE)
-    assert spec.required_sample_size() == {"control": 3841, "treatment": 3841}
+    n = math.ceil(published.value("SS04"))
+    assert spec.required_sample_size() == {"control": n, "treatment": n} == {
+        "control": 3841, "treatment": 3841}
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,11 @@ precision. Sources of the published figures: ``../shared/references/published_nu
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import re
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -30,6 +34,7 @@ from abteach.validation import (
     published_checks,
     run_error_rate_check,
 )
+from conftest import ROOT
 
 ERROR_COLUMNS = ["procedure", "function", "promise", "kind", "promised", "measured", "runs",
                  "se", "gap_points", "gap_se", "verdict"]
@@ -240,7 +245,7 @@ def test_published_table_structure():
      (3840.847, ("significant", 7), 5e-4)],
 )
 def test_tolerance_is_half_a_unit_of_the_last_printed_digit(published, precision, tolerance):
-    assert validation._tolerance(published, precision) == pytest.approx(tolerance, rel=1e-12)
+    assert validation.published._tolerance(published, precision) == pytest.approx(tolerance, rel=1e-12)
 
 
 def test_a_wrong_published_value_fails():
@@ -262,6 +267,176 @@ def test_gs05_other_convention_would_fail():
     assert not published_checks([wrong])["passed"].iloc[0]
 
 
+# --- the data file against the course's list of published numbers -------------------------
+
+#: The list beside the repository (``shared/``): beside a clone, or beside a worktree's folder.
+REFERENCE_CANDIDATES = [
+    base / "shared" / "references" / "published_numbers.md" for base in (ROOT.parent, ROOT.parent.parent)
+]
+#: A number as printed: hexadecimal, thousands separators, decimals, exponent; not part of a
+#: word ("g1", "v2", "4th") and not a list separator.
+NUMBER = re.compile(
+    r"(?<![\w.])(0x[0-9A-Fa-f]+|-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:e-?\d+)?)(?![\w])"
+)
+
+
+def number(text: str) -> float:
+    return float(int(text, 16)) if text.startswith("0x") else float(text.replace(",", ""))
+
+
+def reference_text() -> str:
+    for path in REFERENCE_CANDIDATES:
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    message = ("the course's list of published numbers is not beside the repository: looked for "
+               + ", ".join(str(p) for p in REFERENCE_CANDIDATES))
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def plain(text: str) -> str:
+    """Markdown without code and emphasis marks (not the * of "G*Power"), whitespace collapsed."""
+    return " ".join(re.sub(r"(?<!\w)\*|\*(?!\w)", "", text.replace("`", "")).split())
+
+
+def reference_blocks(text: str) -> dict[str, dict]:
+    """Per id of the markdown: its table row ('text'), the 'published' cell when the table has
+    one, and the notes that speak of it (the PK01 exact values, the GS05 note). The Hillstrom
+    section is the block of the id "Hillstrom"."""
+    blocks: dict[str, dict] = {}
+    header: list[str] = []
+    paragraphs = text.split("\n\n")
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or set(cells[0]) <= {"-"}:
+            continue
+        if cells[0] == "id":
+            header = cells
+        elif re.fullmatch(r"[A-Z]+\d+[a-z]?", cells[0]):
+            published = cells[header.index("published")] if "published" in header else None
+            blocks[cells[0]] = {"text": plain(line), "published": published}
+    for paragraph in paragraphs:
+        if paragraph.startswith("Exact values by recursive integration"):
+            blocks["PK01"]["text"] += " " + plain(paragraph)
+        if paragraph.startswith("Note on GS05") or paragraph.startswith("Assert GS05"):
+            blocks["GS05"]["text"] += " " + plain(paragraph)
+    section = text[text.index("## A real experiment"):]
+    blocks["Hillstrom"] = {"text": plain(section), "published": None}
+    return blocks
+
+
+def data_file() -> dict:
+    path = resources.files("abteach").joinpath("data/published_numbers.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_the_data_file_is_the_registry():
+    """PUBLISHED_CHECKS and published_numbers() are the rows of the file, in its order."""
+    figures = data_file()["figures"]
+    table = abt.published_numbers()
+    assert len(figures) == len(PUBLISHED_CHECKS) == len(table)
+    for figure, check, (_, row) in zip(figures, PUBLISHED_CHECKS, table.iterrows()):
+        assert (check.id, check.quantity, check.source) == (figure["id"], figure["quantity"],
+                                                            figure["source"])
+        assert row["printed"] == figure["published"] and row["precision"] == figure["precision"]
+        assert check.published == row["published"] == number(figure["published"])
+
+
+def test_every_figure_of_the_file_is_in_the_published_list():
+    """Each row of abteach/data/published_numbers.json against shared/references/published_numbers.md:
+    its id is listed there, the value as printed appears in that id's row (or its note), and the
+    names, tools and years of its source are there too. CU01 is the one derived figure: the
+    source says a correlation of 0.71 "halves" the variance, the file holds 1 - 0.71^2."""
+    blocks = reference_blocks(reference_text())
+    for figure in data_file()["figures"]:
+        where = f"{figure['id']}: {figure['quantity']}"
+        assert figure["id"] in blocks, where
+        block = blocks[figure["id"]]["text"]
+        printed = [number(n) for n in NUMBER.findall(block)]
+        if figure["id"] == "CU01":
+            assert "0.71" in block and "halves the variance" in block, where
+            assert round(1 - 0.71**2, 4) == number(figure["published"]), where
+        else:
+            assert number(figure["published"]) in printed, where
+        for word in figure["source"].split():
+            token = word.strip(',;()"\'')
+            if re.search(r"[A-Z0-9*:]|\w\.\w", token):
+                assert token in block, (where, token)
+
+
+def test_every_published_figure_of_the_list_is_in_the_file():
+    """The other way round: every id of the list is in the file, and every number of a
+    'published' cell is one of that id's figures (or a number of its quantities, such as the
+    df of a critical t or the K of a boundary)."""
+    blocks = reference_blocks(reference_text())
+    figures = data_file()["figures"]
+    assert {f["id"] for f in figures} == set(blocks)
+    for key, block in blocks.items():
+        if block["published"] is None:
+            continue
+        mine = [f for f in figures if f["id"] == key]
+        known = {number(f["published"]) for f in mine}
+        known |= {number(n) for f in mine for n in NUMBER.findall(f["quantity"])}
+        for text in NUMBER.findall(block["published"]):
+            assert number(text) in known, (key, text)
+
+
+def test_precision_is_at_least_the_lists_agreement():
+    """Where the list says to which precision a figure agrees ("3 decimals", "Assert GS05 to 3
+    decimals"), the file asserts it at least that tightly."""
+    text = reference_text()
+    blocks = reference_blocks(text)
+    wanted = {}
+    for key, block in blocks.items():
+        found = re.findall(r"\| (\d+) decimals? \|", block["text"] + " |")
+        if found:
+            wanted[key] = int(found[-1])
+    for ids, digits in re.findall(r"Assert ((?:[A-Z]+\d+(?: and )?)+) to (?:the )?(\d+) ", text):
+        for key in ids.split(" and "):
+            wanted[key] = int(digits)
+    assert {"SS03a", "SS04", "SS06b", "GS01", "GS02", "GS05"} <= set(wanted)
+    table = abt.published_numbers()
+    for key, digits in wanted.items():
+        tolerances = table.loc[table["id"] == key, "tolerance"]
+        assert (tolerances <= 0.5 * 10.0**-digits * (1 + 1e-9)).all(), (key, digits)
+
+
+def test_data_sets_of_the_file_are_the_lists():
+    """The sleep data, the smokers, the 15 p-values of Benjamini & Hochberg and the Hillstrom
+    aggregates of the file are the ones printed in the list."""
+    blocks = reference_blocks(reference_text())
+    data = data_file()["datasets"]
+
+    def numbers_of(key):
+        return [number(n) for n in NUMBER.findall(blocks[key]["text"])]
+
+    def contains(haystack, needle):
+        return any(haystack[i:i + len(needle)] == needle for i in range(len(haystack)))
+
+    assert contains(numbers_of("HT01"), data["sleep"]["group1"])
+    assert contains(numbers_of("HT01"), data["sleep"]["group2"])
+    assert contains(numbers_of("HT04"), data["smokers"]["smokers"])
+    assert contains(numbers_of("HT04"), data["smokers"]["patients"])
+    assert contains(numbers_of("MT01"), data["bh"]["pvalues"])
+    hillstrom = data["hillstrom"]
+    section = reference_text()
+    for i, arm in enumerate(hillstrom["arm"]):
+        row = next(line for line in section.splitlines() if line.startswith(f"| {arm} |"))
+        printed = [number(n) for n in NUMBER.findall(row)]
+        assert printed == [hillstrom[k][i] for k in ("customers", "visitors", "purchasers",
+                                                      "spend", "spend_sd")], arm
+
+
+def test_cross_check_can_fail():
+    """A figure whose printed value is off by one digit, or whose source names another book,
+    is caught by the same rules."""
+    blocks = reference_blocks(reference_text())
+    printed = [number(n) for n in NUMBER.findall(blocks["SS04"]["text"])]
+    assert 3840.847 in printed and 3840.848 not in printed
+    assert "Jennison" not in blocks["SS04"]["text"]
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 
@@ -270,7 +445,12 @@ def test_gs05_other_convention_would_fail():
     [({"scale": 0}, ValueError, "scale"), ({"scale": -1.0}, ValueError, "scale"),
      ({"scale": float("nan")}, ValueError, "scale"), ({"scale": "1"}, TypeError, "scale"),
      ({"scale": [1.0, 2.0]}, ValueError, "scale"), ({"scale": 1.0, "rng": None}, TypeError, "rng"),
-     ({"scale": 1.0, "rng": -3}, TypeError, "rng"), ({"checks": []}, ValueError, "checks")],
+     ({"scale": 1.0, "rng": -3}, TypeError, "rng"), ({"checks": []}, ValueError, "checks"),
+     ({"checks": [None]}, TypeError, r"checks must hold ErrorRateCheck records, got None \(at index 0\)"),
+     ({"checks": "ztest"}, TypeError, "checks must be a sequence"),
+     ({"checks": 5}, TypeError, "checks must be a sequence"),
+     ({"checks": ERROR_RATE_CHECKS[0]}, TypeError, "checks must be a sequence"),
+     ({"scale": 1e6}, ValueError, "scale must be at most")],
 )
 def test_error_rate_checks_bad_input(kwargs, error, name):
     kwargs = {"rng": 1, **kwargs}
@@ -290,11 +470,90 @@ def test_run_error_rate_check_bad_input():
         run_error_rate_check(check, rng="seed")
 
 
+def test_more_runs_than_the_default_are_simulated_in_batches():
+    """runs = 2.5 x check.runs: the measure is called on batches of check.runs (memory stays
+    that of one default run) and the rate is the run-weighted mean of the batches."""
+    sizes = []
+
+    def measure(runs, gen):
+        sizes.append(runs)
+        return 0.04 if len(sizes) < 3 else 0.10
+
+    check = ErrorRateCheck("batched", "none", "type I error = alpha", "equal", 0.05, 1000,
+                           measure)
+    row = run_error_rate_check(check, runs=2500, rng=1)
+    assert sizes == [1000, 1000, 500]
+    assert row["measured"] == pytest.approx((2000 * 0.04 + 500 * 0.10) / 2500, rel=1e-15)
+    assert row["runs"] == 2500
+
+
+def test_run_error_rate_check_bounds_and_refuses_bad_measures():
+    check = constant_check(0.05, runs=1000)
+    with pytest.raises(ValueError, match="runs must be <= 1,000,000"):
+        run_error_rate_check(check, runs=10**12, rng=1)
+    for bad in (float("nan"), 1.5, -0.1):
+        broken = ErrorRateCheck("broken", "none", "p", "equal", 0.05, 100, lambda n, g, b=bad: b)
+        with pytest.raises(ValueError, match="'broken' must return a rate in"):
+            run_error_rate_check(broken, rng=1)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [({"kind": "about"}, ValueError, "kind must be one of"),
+     ({"promised": 1.0}, ValueError, r"promised must be in \(0, 1\)"),
+     ({"promised": "0.05"}, TypeError, "promised"),
+     ({"runs": 10}, ValueError, "runs must be >= 100"),
+     ({"runs": 10**9}, ValueError, "runs must be <= 1,000,000"),
+     ({"runs": 100.0}, TypeError, "runs must be an integer"),
+     ({"measure": None}, TypeError, "measure must be callable"),
+     ({"procedure": None}, TypeError, "procedure must be a string")],
+)
+def test_error_rate_check_refuses_bad_fields(change, error, message):
+    fields = {"procedure": "p", "function": "f", "promise": "type I error = alpha",
+              "kind": "equal", "promised": 0.05, "runs": 1000, "measure": lambda n, g: 0.05}
+    with pytest.raises(error, match=message):
+        ErrorRateCheck(**{**fields, **change})
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [({"precision": ("digits", 3)}, ValueError, "precision must read"),
+     ({"precision": "3 decimals"}, ValueError, "precision must read"),
+     ({"published": float("nan")}, ValueError, "published must be finite"),
+     ({"published": "1.0"}, TypeError, "published"),
+     ({"compute": 1.0}, TypeError, "compute must be callable"),
+     ({"id": 5}, TypeError, "id must be a string")],
+)
+def test_published_check_refuses_bad_fields(change, error, message):
+    fields = {"id": "X", "quantity": "q", "source": "s", "published": 1.0,
+              "precision": ("decimals", 1), "compute": lambda: 1.0}
+    with pytest.raises(error, match=message):
+        PublishedCheck(**{**fields, **change})
+
+
+def test_published_numbers_table():
+    """The file as a table: what a chapter shows beside its own computation."""
+    table = abt.published_numbers()
+    assert list(table.columns) == ["id", "quantity", "inputs", "source", "printed", "published",
+                                   "precision", "tolerance"]
+    assert table["printed"].map(type).eq(str).all()
+    hashes = table[table["id"] == "HA01"]
+    assert hashes["printed"].tolist() == ["0x811C9DC5", "0xE40C292C", "0x4D2505CA", "0xBF9CF968"]
+    assert hashes["published"].tolist() == [0x811C9DC5, 0xE40C292C, 0x4D2505CA, 0xBF9CF968]
+    checked = published_checks()
+    assert (checked[["id", "quantity", "source", "published", "precision", "tolerance"]]
+            .equals(table[["id", "quantity", "source", "published", "precision", "tolerance"]]))
+
+
 def test_published_checks_bad_input():
     with pytest.raises(ValueError, match="checks"):
         published_checks([])
     with pytest.raises(TypeError, match="checks"):
         published_checks(["SS04"])
+    with pytest.raises(TypeError, match=r"checks must hold PublishedCheck records, got None"):
+        published_checks([None])
+    with pytest.raises(TypeError, match="checks must be a sequence"):
+        published_checks(PUBLISHED_CHECKS[0])
     broken = PublishedCheck("X", "q", "s", 1.0, ("decimals", 1), lambda: float("nan"))
     with pytest.raises(ValueError, match="X"):
         published_checks([broken])
@@ -314,6 +573,7 @@ def test_fuzz_scale_only_raises_named_errors_or_gives_a_finite_table(scale):
 
 
 def test_public_names_exported():
-    for name in ("error_rate_checks", "published_checks", "run_error_rate_check",
-                 "ERROR_RATE_CHECKS", "PUBLISHED_CHECKS", "ErrorRateCheck", "PublishedCheck"):
+    for name in ("error_rate_checks", "published_checks", "published_numbers",
+                 "run_error_rate_check", "ERROR_RATE_CHECKS", "PUBLISHED_CHECKS",
+                 "ErrorRateCheck", "PublishedCheck"):
         assert getattr(abt, name) is getattr(validation, name)

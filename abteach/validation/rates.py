@@ -1,33 +1,10 @@
-r"""How we know the numbers are right: measured error rates and published values, in two tables.
+r"""Error rates by simulation: every promise of abteach measured on seeded experiments.
 
-Every procedure of abteach makes a promise: a test at level alpha rejects a true null
-hypothesis with probability alpha, a 95% interval covers the truth 95% of the time, a sample
-size gives the power it was designed for, Holm keeps the family-wise error rate at most alpha,
-and so on. This module keeps two registries and turns each into a table:
-
-* :data:`ERROR_RATE_CHECKS` and :func:`error_rate_checks`: each check simulates many seeded
-  experiments where the truth is known (vectorised, one numpy array per check), applies the
-  abteach function, and counts how often the promised event happened. With R runs and a
-  promised rate :math:`p_0` the count is Binomial(R, p) with p the true rate, so the measured
-  rate :math:`\hat p` has standard error
-
-  .. math:: SE = \sqrt{p_0 (1 - p_0) / R}
-
-  when the promise holds, and the gap :math:`\hat p - p_0` lies within
-  :math:`\pm 4.5\,SE` with probability :math:`1 - 6.8 \times 10^{-6}` (normal approximation).
-  The verdict is "within band" inside the band; outside it, "conservative" when the promise
-  is a bound that the procedure beats (type I error below an "at most" promise, coverage above
-  an "at least" promise) and "FAIL" otherwise. For a false discovery proportion, which lies in
-  [0, 1] but is not 0/1, the binomial SE is an upper bound of its true SE, so the band is
-  wider than needed, never narrower.
-* :data:`PUBLISHED_CHECKS` and :func:`published_checks`: one row per figure of the course's
-  list of published numbers (R, G*Power, Jennison & Turnbull, Benjamini & Hochberg, ...),
-  recomputed now by abteach and compared at the precision the source prints: a value printed
-  with d decimals passes when it is within half a unit of the d-th decimal, a value printed
-  with s significant digits within half a unit of the s-th digit, a count exactly.
-
-The test suite (``tests/test_validation.py``) runs the same registries, so the appendix page
-and the tests report the same checks.
+Each :class:`ErrorRateCheck` of :data:`ERROR_RATE_CHECKS` simulates many experiments where the
+truth is known, applies an abteach function and counts how often the promised event happened
+(a rejection of a true null, an interval covering the truth, ...). :func:`error_rate_checks`
+compares each measured rate with its promise within a binomial band (see
+:mod:`abteach.validation`).
 
 References
 ----------
@@ -45,36 +22,18 @@ import numpy as np
 import pandas as pd
 
 from abteach._validate import (
-    as_float_array,
     as_generator,
+    check_choice,
     check_int,
+    check_open_unit,
     check_positive,
     check_scalar,
 )
-from abteach.assignment import (
-    aa_test,
-    assign_many,
-    bucket_uniformity,
-    fnv1a32,
-    growthbook_hash,
-)
-from abteach.inference import (
-    bootstrap_ci,
-    chisq_proportions,
-    ratio_metric_test,
-    welch_ttest,
-    welch_ttest_from_stats,
-    ztest_proportions,
-)
+from abteach.assignment import aa_test, assign_many, bucket_uniformity
+from abteach.inference import bootstrap_ci, ratio_metric_test, welch_ttest, ztest_proportions
 from abteach.multiple import error_rates, multiple_tests, simulate_pvalues
 from abteach.novelty import simulate_daily_effects, trend_test_power
-from abteach.power import (
-    _t_parameters,
-    power_means,
-    power_proportions,
-    sample_size_means,
-    sample_size_proportions,
-)
+from abteach.power import power_means, power_proportions, sample_size_means, sample_size_proportions
 from abteach.sequential import (
     boundaries,
     design_characteristics,
@@ -83,19 +42,8 @@ from abteach.sequential import (
     simulate_peeking,
     simulate_z_streams,
 )
-from abteach.srm import srm_false_alarm_rate, srm_test
-from abteach.variance import cuped_adjust, cuped_test
-
-__all__ = [
-    "BAND_WIDTH",
-    "ERROR_RATE_CHECKS",
-    "PUBLISHED_CHECKS",
-    "ErrorRateCheck",
-    "PublishedCheck",
-    "error_rate_checks",
-    "published_checks",
-    "run_error_rate_check",
-]
+from abteach.srm import srm_false_alarm_rate
+from abteach.variance import cuped_test
 
 #: Half-width of the tolerance band, in binomial standard errors.
 BAND_WIDTH = 4.5
@@ -104,11 +52,8 @@ KINDS = ("equal", "at most", "at least")
 ALPHA = 0.05
 #: Largest ``scale`` of :func:`error_rate_checks` (1000 x the default runs takes hours).
 MAX_SCALE = 1000.0
-
-
-# --------------------------------------------------------------------------------------------
-# Error rates by simulation
-# --------------------------------------------------------------------------------------------
+#: Largest default number of runs of one check (a batch: the runs a check holds in memory at once).
+MAX_BATCH = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -129,6 +74,17 @@ class ErrorRateCheck:
     promised: float
     runs: int
     measure: Callable[[int, np.random.Generator], float]
+
+    def __post_init__(self):
+        for name in ("procedure", "function", "promise"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name} must be a string, got {getattr(self, name)!r}")
+        check_choice("kind", self.kind, KINDS)
+        check_scalar("promised", check_open_unit("promised", self.promised))
+        check_int("runs", self.runs, minimum=100, maximum=MAX_BATCH)
+        if not callable(self.measure):
+            raise TypeError(f"measure must be callable (runs, generator) -> rate, got "
+                            f"{self.measure!r}")
 
 
 def _reject_rate(pvalue) -> float:
@@ -274,7 +230,8 @@ def _hashed_ids(runs, gen) -> np.ndarray:
 
 
 def _bucket_uniformity(runs, gen):
-    return _reject_rate(bucket_uniformity(_hashed_ids(runs, gen), "validation", n_buckets=20).pvalue)
+    test = bucket_uniformity(_hashed_ids(runs, gen), "validation", n_buckets=20)
+    return _reject_rate(test.pvalue)
 
 
 def _hashed_aa(runs, gen):
@@ -430,7 +387,8 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("naive peeking, 10 looks at 0.05", "simulate_peeking",
                    "false-positive rate = exact recursion", "equal",
                    peeking_false_positive_rate(_PEEKS), 20_000, _naive_peeking),
-    ErrorRateCheck("mSPRT, 100 looks, tau^2 = 100 (drift units)", "msprt", "type I error <= alpha (always valid)",
+    ErrorRateCheck("mSPRT, 100 looks, tau^2 = 100 (drift units)", "msprt",
+                   "type I error <= alpha (always valid)",
                    "at most", ALPHA, 10_000, _msprt_type_i),
     ErrorRateCheck("mSPRT confidence sequence, 100 looks", "msprt",
                    "coverage at all looks >= 1 - alpha", "at least", 1 - ALPHA, 10_000,
@@ -440,11 +398,40 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
 )
 
 
+def _check_registry(name: str, checks, default: tuple, kind: type) -> tuple:
+    """``checks`` as a non-empty tuple of ``kind`` records (``default`` when None)."""
+    if checks is None:
+        return default
+    if isinstance(checks, (str, bytes, kind)) or not isinstance(checks, Sequence):
+        raise TypeError(f"{name} must be a sequence of {kind.__name__}, got {checks!r}")
+    if not checks:
+        raise ValueError(f"{name} must hold at least one {kind.__name__}, got an empty sequence")
+    for index, check in enumerate(checks):
+        if not isinstance(check, kind):
+            raise TypeError(
+                f"{name} must hold {kind.__name__} records, got {check!r} (at index {index})"
+            )
+    return tuple(checks)
+
+
 def _verdict(gap: float, band: float, kind: str) -> str:
     if abs(gap) <= band:
         return "within band"
     beats = (kind == "at most" and gap < 0) or (kind == "at least" and gap > 0)
     return "conservative" if beats else "FAIL"
+
+
+def _measure_in_batches(check: ErrorRateCheck, runs: int, generator) -> float:
+    """The rate over ``runs`` runs, simulated ``check.runs`` at a time (one call when fewer)."""
+    sizes = [check.runs] * (runs // check.runs) + [runs % check.runs] * (runs % check.runs > 0)
+    total = 0.0
+    for size in sizes:
+        rate = float(check.measure(size, generator))
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"the measure of {check.procedure!r} must return a rate in "
+                             f"[0, 1], got {rate!r}")
+        total += size * rate
+    return total / runs
 
 
 def run_error_rate_check(check: ErrorRateCheck, *, runs: int | None = None, rng) -> dict:
@@ -455,7 +442,10 @@ def run_error_rate_check(check: ErrorRateCheck, *, runs: int | None = None, rng)
     check : ErrorRateCheck
         An entry of :data:`ERROR_RATE_CHECKS` (or one built the same way).
     runs : int, optional
-        Number of simulated experiments (>= 100); default ``check.runs``.
+        Number of simulated experiments, from 100 to ``MAX_SCALE`` times ``check.runs``;
+        default ``check.runs``. More runs than ``check.runs`` are simulated in batches of
+        ``check.runs`` (the measured rate is the run-weighted mean of the batches), so memory
+        stays that of one default run.
     rng : numpy.random.Generator or int
 
     Returns
@@ -465,9 +455,10 @@ def run_error_rate_check(check: ErrorRateCheck, *, runs: int | None = None, rng)
     """
     if not isinstance(check, ErrorRateCheck):
         raise TypeError(f"check must be an ErrorRateCheck, got {type(check).__name__}")
-    runs = check.runs if runs is None else check_int("runs", runs, minimum=100)
+    runs = check.runs if runs is None else check_int(
+        "runs", runs, minimum=100, maximum=int(MAX_SCALE * check.runs))
     generator = as_generator(rng)
-    measured = float(check.measure(runs, generator))
+    measured = _measure_in_batches(check, runs, generator)
     se = math.sqrt(check.promised * (1 - check.promised) / runs)
     gap = measured - check.promised
     return {
@@ -527,279 +518,9 @@ def error_rate_checks(
     if factor > MAX_SCALE:
         raise ValueError(f"scale must be at most {MAX_SCALE}, got {scale!r}")
     generator = as_generator(rng)
-    if checks is None:
-        checks = ERROR_RATE_CHECKS
-    checks = tuple(checks)
-    if not checks:
-        raise ValueError("checks must hold at least one ErrorRateCheck, got an empty sequence")
+    checks = _check_registry("checks", checks, ERROR_RATE_CHECKS, ErrorRateCheck)
     rows = [
         run_error_rate_check(check, runs=max(100, round(factor * check.runs)), rng=child)
         for check, child in zip(checks, generator.spawn(len(checks)))
     ]
-    return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------------------------
-# Published numbers
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PublishedCheck:
-    """One published figure: ``compute()`` recomputes it with abteach.
-
-    ``precision`` is ``("decimals", d)`` (the source prints d decimals), ``("significant",
-    s)`` (s significant digits) or ``("exact", 0)`` (a count or an integer hash).
-    """
-
-    id: str
-    quantity: str
-    source: str
-    published: float
-    precision: tuple[str, int]
-    compute: Callable[[], float]
-
-
-def _tolerance(published: float, precision: tuple[str, int]) -> float:
-    """Half a unit of the last printed digit (0 for exact values)."""
-    kind, digits = precision
-    if kind == "exact":
-        return 0.0
-    if kind == "decimals":
-        return 0.5 * 10.0**-digits
-    return 0.5 * 10.0 ** (math.floor(math.log10(abs(published))) - digits + 1)
-
-
-def _precision_text(precision: tuple[str, int]) -> str:
-    kind, digits = precision
-    if kind == "exact":
-        return "exact"
-    unit = "decimal" if kind == "decimals" else "significant digit"
-    return f"{digits} {unit}{'s' if digits != 1 else ''}"
-
-
-_R_PROP = "R ?power.prop.test examples"
-_JT_21 = "Jennison & Turnbull (2000), Table 2.1"
-_JT_23 = "Jennison & Turnbull (2000), Table 2.3"
-_GS05 = "gsDesign sfLDOF, R ldbounds, rpact asOF"
-_AMR = "Armitage, McPherson & Rowe (1969), exact recursion"
-_BH = "Benjamini & Hochberg (1995), section 4"
-_HA01 = "FNV reference test vectors (Noll)"
-_HA02 = "GrowthBook SDK specification test cases"
-_HILL = "Hillstrom MineThatData; Yasui (2020) ch. 1"
-_SLEEP = "R t.test(extra ~ group, data = sleep)"
-_SLEEP_G1 = (0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0)
-_SLEEP_G2 = (1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4)
-_SMOKERS = ((83, 90, 129, 70), (86, 93, 136, 82))
-_BH_PVALUES = (0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240,
-               0.4262, 0.5719, 0.6528, 0.7590, 1.000)
-#: Hillstrom arms: customers, visitors, purchasers, total spend, sd of spend per customer.
-_HILLSTROM = {
-    "Mens E-Mail": (21_307, 3_894, 267, 30_311.69, 17.754205),
-    "Womens E-Mail": (21_387, 3_238, 189, 23_038.11, 15.116106),
-    "No E-Mail": (21_306, 2_262, 122, 13_908.33, 11.588200),
-}
-
-
-def _sleep_test():
-    return welch_ttest(_SLEEP_G2, _SLEEP_G1)  # R reports group 1 minus group 2
-
-
-def _hillstrom_spend_test():
-    n_m, _, _, total_m, sd_m = _HILLSTROM["Mens E-Mail"]
-    n_c, _, _, total_c, sd_c = _HILLSTROM["No E-Mail"]
-    return welch_ttest_from_stats(total_c / n_c, sd_c, n_c, total_m / n_m, sd_m, n_m,
-                                  equal_var=True)
-
-
-def _gpower_parameters():
-    """(df, noncentrality, critical t) of the pooled t-test with d = 0.5 and 64 + 64 units."""
-    return _t_parameters(np.float64(0.5), np.float64(64), np.float64(1.0), np.float64(0.05),
-                         "two-sided")
-
-
-def _cuped_variance_factor() -> float:
-    """Variance of Y - theta X over that of Y for a sample whose correlation is exactly 0.71."""
-    rng = np.random.default_rng(2013)
-    x, noise = rng.standard_normal((2, 10_000))
-    x = (x - x.mean()) / x.std()
-    noise -= noise.mean() + (noise @ x) / (x @ x) * x  # orthogonal to x, mean 0
-    y = 0.71 * x + math.sqrt(1 - 0.71**2) * noise / noise.std()
-    return float(cuped_adjust(y, x).variance_factor)
-
-
-def _hillstrom_rate(arm: str, column: int) -> float:
-    """Visit (column 0) or conversion (column 1) rate in percent, from the z-test of each
-    e-mail arm against No E-Mail (its ``p_treatment`` and ``p_control``)."""
-    n, visits, buyers = np.array([_HILLSTROM[name][:3] for name in _HILLSTROM]).T
-    counts = (visits, buyers)[column]
-    res = ztest_proportions(counts[2], n[2], counts[:2], n[:2])
-    rates = dict(zip(_HILLSTROM, [*np.asarray(res.p_treatment), float(res.p_control[0])]))
-    return 100 * float(rates[arm])
-
-
-def _published_rows() -> tuple[PublishedCheck, ...]:
-    rows = [
-        PublishedCheck("SS03a", "power, 0.50 vs 0.75, n = 50 per arm", _R_PROP, 0.740,
-                       ("decimals", 3), lambda: power_proportions(0.50, 0.75, 50)),
-        PublishedCheck("SS03b", "n per arm, 0.50 vs 0.75, power 0.90", _R_PROP, 76.7,
-                       ("decimals", 1),
-                       lambda: sample_size_proportions(0.50, 0.75, power=0.90)),
-        PublishedCheck("SS04", "n per arm, 0.10 vs 0.12, power 0.80", "R power.prop.test output",
-                       3840.847, ("decimals", 3), lambda: sample_size_proportions(0.10, 0.12)),
-        PublishedCheck("SS06a", "n per group, t-test, d = 0.5, power 0.80",
-                       "R pwr::pwr.t.test, G*Power", 63.76561, ("decimals", 4),
-                       lambda: sample_size_means(0.5, 1.0, test="t")),
-        PublishedCheck("SS06b", "power, t-test, d = 0.5, n = 64 + 64", "G*Power output",
-                       0.8014596, ("decimals", 6), lambda: power_means(0.5, 1.0, 64, test="t")),
-        PublishedCheck("SS06b", "noncentrality, d = 0.5, n = 64 + 64", "G*Power output",
-                       2.828427, ("decimals", 6), lambda: float(_gpower_parameters()[1])),
-        PublishedCheck("SS06b", "critical t, df 126", "G*Power output", 1.978971,
-                       ("decimals", 6), lambda: float(_gpower_parameters()[2])),
-        PublishedCheck("SS07", "n per group, Cohen's h, 0.70 vs 0.55, power 0.80",
-                       "R pwr.2p.test(h = ES.h(0.70, 0.55))", 161.9349, ("decimals", 3),
-                       lambda: sample_size_proportions(0.55, 0.70, method="arcsine")),
-        PublishedCheck("HT01", "Welch t, sleep data", _SLEEP, -1.8608, ("decimals", 4),
-                       lambda: _sleep_test().statistic),
-        PublishedCheck("HT01", "Welch df, sleep data", _SLEEP, 17.776, ("decimals", 3),
-                       lambda: _sleep_test().df),
-        PublishedCheck("HT01", "p-value, sleep data", _SLEEP, 0.07939, ("decimals", 5),
-                       lambda: _sleep_test().pvalue),
-        PublishedCheck("HT01", "95% CI lower bound, sleep data", _SLEEP, -3.3654832,
-                       ("decimals", 7), lambda: _sleep_test().ci_low),
-        PublishedCheck("HT01", "95% CI upper bound, sleep data", _SLEEP, 0.2054832,
-                       ("decimals", 7), lambda: _sleep_test().ci_high),
-        PublishedCheck("HT04", "X-squared, smokers in 4 groups", "R ?prop.test (smokers)", 12.6,
-                       ("decimals", 1), lambda: chisq_proportions(*_SMOKERS).statistic),
-        PublishedCheck("HT04", "df, smokers in 4 groups", "R ?prop.test (smokers)", 3,
-                       ("exact", 0), lambda: chisq_proportions(*_SMOKERS).df),
-        PublishedCheck("HT04", "p-value, smokers in 4 groups", "R ?prop.test (smokers)",
-                       0.005585, ("decimals", 6), lambda: chisq_proportions(*_SMOKERS).pvalue),
-        PublishedCheck("SRM01", "ratio treatment / control, 821,588 vs 815,482",
-                       "Kohavi, Tang & Xu (2020), ch. 21", 0.993, ("decimals", 3),
-                       lambda: 815_482 / 821_588),
-        PublishedCheck("SRM01", "SRM p-value, 821,588 vs 815,482",
-                       "Kohavi, Tang & Xu (2020), ch. 21", 1.8e-6, ("significant", 2),
-                       lambda: srm_test([821_588, 815_482]).pvalue),
-        PublishedCheck("SRM02", "SRM p-value, 600 vs 400", 'Wikipedia, "Sample ratio mismatch"',
-                       2.54e-10, ("significant", 3), lambda: srm_test([600, 400]).pvalue),
-    ]
-    pocock = (2.178, 2.289, 2.361, 2.413, 2.453, 2.485, 2.512, 2.535, 2.555)
-    obf = (1.977, 2.004, 2.024, 2.040, 2.053, 2.063, 2.072, 2.080, 2.087)
-    for k, value in zip(range(2, 11), pocock):
-        rows.append(PublishedCheck("GS01", f"Pocock C_P({k})", _JT_21, value, ("decimals", 3),
-                                   lambda k=k: boundaries(k, method="pocock").constant))
-    for k, value in zip(range(2, 11), obf):
-        rows.append(PublishedCheck("GS02", f"O'Brien-Fleming C_B({k})", _JT_23, value,
-                                   ("decimals", 3),
-                                   lambda k=k: boundaries(k, method="obf").constant))
-    for look, value in enumerate((4.562, 3.226, 2.634, 2.281, 2.040)):
-        rows.append(PublishedCheck(
-            "GS02", f"O'Brien-Fleming K = 5, boundary at look {look + 1}", _JT_23, value,
-            ("decimals", 3),
-            lambda look=look: boundaries(5, method="obf").critical_values[look]))
-    for k, values, digits in ((2, (2.962588, 1.968596), 6),
-                              (5, (4.8769, 3.3569, 2.6803, 2.2898, 2.0310), 3)):
-        for look, value in enumerate(values):
-            rows.append(PublishedCheck(
-                "GS05", f"Lan-DeMets OBF K = {k}, boundary at look {look + 1}", _GS05, value,
-                ("decimals", digits),
-                lambda k=k, look=look: boundaries(k, method="ld-obf").critical_values[look]))
-    for k, value in ((2, 0.0831), (5, 0.1417), (10, 0.1934), (20, 0.2479), (50, 0.3205),
-                     (100, 0.3736)):
-        rows.append(PublishedCheck("PK01", f"false-positive rate, peeking at {k} looks", _AMR,
-                                   value, ("decimals", 4),
-                                   lambda k=k: peeking_false_positive_rate(k)))
-    rows += [
-        PublishedCheck("CU01", "Var(Y - theta X) / Var(Y) at rho = 0.71",
-                       "Deng, Xu, Kohavi & Walker (2013), WSDM", 0.4959, ("decimals", 4),
-                       _cuped_variance_factor),
-        PublishedCheck("MT01", "rejections, Benjamini-Hochberg at q = 0.05", _BH, 4,
-                       ("exact", 0),
-                       lambda: multiple_tests(_BH_PVALUES, method="bh").n_rejected),
-        PublishedCheck("MT01", "rejections, Bonferroni at 0.05", _BH, 3, ("exact", 0),
-                       lambda: multiple_tests(_BH_PVALUES, method="bonferroni").n_rejected),
-        PublishedCheck("MT01", "BH-adjusted p of the 4th smallest", _BH, 0.035625,
-                       ("decimals", 6),
-                       lambda: multiple_tests(_BH_PVALUES, method="bh").adjusted[3]),
-        PublishedCheck("MT01", "BH-adjusted p of the 5th smallest", _BH, 0.0603,
-                       ("decimals", 4),
-                       lambda: multiple_tests(_BH_PVALUES, method="bh").adjusted[4]),
-    ]
-    for text, value in (("", 0x811C9DC5), ("a", 0xE40C292C), ("ab", 0x4D2505CA),
-                        ("foobar", 0xBF9CF968)):
-        rows.append(PublishedCheck("HA01", f'FNV-1a 32-bit of "{text}"', _HA01, value,
-                                   ("exact", 0), lambda text=text: fnv1a32(text)))
-    for seed, value, version, expected, digits in (("", "a", 1, 0.22, 2),
-                                                   ("seed", "a", 2, 0.0505, 4),
-                                                   ("seed", "b", 2, 0.2696, 4),
-                                                   ("foo", "ab", 2, 0.2575, 4)):
-        rows.append(PublishedCheck(
-            "HA02", f'GrowthBook hash v{version}, seed "{seed}", value "{value}"', _HA02,
-            expected, ("decimals", digits),
-            lambda seed=seed, value=value, version=version: growthbook_hash(seed, value,
-                                                                            version)))
-    for arm, visit, conversion in (("Mens E-Mail", 18.28, 1.2531),
-                                   ("Womens E-Mail", 15.14, 0.8837),
-                                   ("No E-Mail", 10.62, 0.5726)):
-        rows.append(PublishedCheck("Hillstrom", f"visit rate (%), {arm}", _HILL, visit,
-                                   ("decimals", 2),
-                                   lambda arm=arm: _hillstrom_rate(arm, 0)))
-        rows.append(PublishedCheck("Hillstrom", f"conversion rate (%), {arm}", _HILL,
-                                   conversion, ("decimals", 4),
-                                   lambda arm=arm: _hillstrom_rate(arm, 1)))
-    rows += [
-        PublishedCheck("Hillstrom", "pooled t of spend, Mens E-Mail vs No E-Mail",
-                       "Yasui (2020), ch. 1", 5.300090, ("decimals", 6),
-                       lambda: _hillstrom_spend_test().statistic),
-        PublishedCheck("Hillstrom", "p-value of that t-test", "Yasui (2020), ch. 1",
-                       1.1632e-07, ("significant", 5), lambda: _hillstrom_spend_test().pvalue),
-    ]
-    return tuple(rows)
-
-
-#: The registry of published figures (``shared/references/published_numbers.md``, beside the repository).
-PUBLISHED_CHECKS: tuple[PublishedCheck, ...] = _published_rows()
-
-
-def published_checks(checks: Sequence[PublishedCheck] | None = None) -> pd.DataFrame:
-    r"""Recompute every published figure with abteach and compare it at the printed precision.
-
-    A value printed with d decimals passes when :math:`|\text{abteach} - \text{published}|
-    \le 0.5 \times 10^{-d}` (it rounds to the printed value, ties aside); with s significant
-    digits, within half a unit of the s-th digit; a count or an integer hash must be equal.
-
-    Parameters
-    ----------
-    checks : sequence of PublishedCheck, optional
-        Default: all of :data:`PUBLISHED_CHECKS`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per figure: ``id``, ``quantity``, ``source``, ``published``, ``abteach``,
-        ``precision`` (text), ``tolerance``, ``abs_deviation`` and ``passed`` (bool).
-    """
-    checks = PUBLISHED_CHECKS if checks is None else tuple(checks)
-    if not checks:
-        raise ValueError("checks must hold at least one PublishedCheck, got an empty sequence")
-    rows = []
-    for check in checks:
-        if not isinstance(check, PublishedCheck):
-            raise TypeError(f"checks must hold PublishedCheck records, got "
-                            f"{type(check).__name__}")
-        value = float(as_float_array(f"the value computed for {check.id}", check.compute()))
-        deviation = abs(value - check.published)
-        tolerance = _tolerance(check.published, check.precision)
-        rows.append({
-            "id": check.id,
-            "quantity": check.quantity,
-            "source": check.source,
-            "published": float(check.published),
-            "abteach": value,
-            "precision": _precision_text(check.precision),
-            "tolerance": tolerance,
-            "abs_deviation": deviation,
-            "passed": bool(deviation <= tolerance * (1 + 1e-9)),
-        })
     return pd.DataFrame(rows)
