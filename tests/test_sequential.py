@@ -21,7 +21,6 @@ from scipy import integrate, stats
 from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
-from abteach import sequential as seq
 from abteach.sequential import (
     CLASSIC_METHODS,
     METHODS,
@@ -40,8 +39,10 @@ from abteach.sequential import (
     peeking_false_positive_rate,
     sequential_analysis,
     simulate_peeking,
+    _recursion,
     simulate_z_streams,
 )
+from abteach.sequential._checks import _check_looks
 
 PARAMS = {"hsd": {"gamma": -4.0}, "power": {"rho": 3.0}}
 
@@ -50,7 +51,7 @@ def design(looks, method, **kwargs):
     """boundaries() with the parameter each method needs (user: linear spending)."""
     extra = dict(PARAMS.get(method, {}))
     if method == "user":
-        t = seq._check_looks(looks)
+        t = _check_looks(looks)
         extra["cumulative_alpha"] = kwargs.get("alpha", 0.05) * t
     return boundaries(looks, method=method, **extra, **kwargs)
 
@@ -426,8 +427,8 @@ def test_grid_refinement_changes_little(monkeypatch):
         return out
 
     coarse = run()
-    monkeypatch.setattr(seq, "_PANEL_PER_SD", seq._PANEL_PER_SD / 2)
-    monkeypatch.setattr(seq, "_MAX_PANEL", seq._MAX_PANEL / 2)
+    monkeypatch.setattr(_recursion, "_PANEL_PER_SD", _recursion._PANEL_PER_SD / 2)
+    monkeypatch.setattr(_recursion, "_MAX_PANEL", _recursion._MAX_PANEL / 2)
     fine = run()
     for key in coarse:
         np.testing.assert_allclose(coarse[key], fine[key], rtol=0, atol=1e-8, err_msg=key)
@@ -940,7 +941,7 @@ looks_strategy = st.one_of(st.integers(1, 25), fractions)
        gamma=st.floats(-10, 10), rho=st.floats(0.3, 6),
        alternative=st.sampled_from(("two-sided", "larger", "smaller")))
 def test_fuzz_valid_designs(looks, alpha, method, gamma, rho, alternative):
-    t = seq._check_looks(looks)
+    t = _check_looks(looks)
     extra = {"hsd": {"gamma": gamma}, "power": {"rho": rho},
              "user": {"cumulative_alpha": alpha * t**2}}.get(method, {})
     d = boundaries(looks, alpha=alpha, method=method, alternative=alternative, **extra)
