@@ -628,7 +628,7 @@ def test_type_i_error_by_simulation(method):
     assert abs(rate - d.cumulative_alpha[-1]) <= band(0.05, n)
 
 
-# --- analysing a running experiment ----------------------------------------------------------
+# --- analyzing a running experiment ----------------------------------------------------------
 
 
 def test_sequential_analysis_stops_at_first_crossing():
@@ -895,6 +895,52 @@ def test_bad_design_arguments():
         with pytest.raises(error) as info:
             boundaries(3, **kwargs)
         assert text in str(info.value), kwargs
+
+
+@pytest.mark.parametrize("call, error, text", [
+    (lambda: boundaries(5, alpha=1e-13), ValueError,
+     "alpha must be >= 1e-12 for a group-sequential design"),
+    (lambda: boundaries(5, method="pocock", alpha=1e-320), ValueError, "alpha must be >= 1e-12"),
+    (lambda: compare_designs(10, 5, drift=2.8, alpha=1e-320, rng=1), ValueError,
+     "alpha must be >= 1e-12"),
+    (lambda: crossing_probabilities(boundaries(3), 1e7), ValueError,
+     "drift must be in [-1e+06, 1e+06]"),
+    (lambda: crossing_probabilities(boundaries(3), [0.0, -1e200]), ValueError,
+     "got -1e+200 (at index 1)"),
+    (lambda: simulate_z_streams(10, 5, drift=1e308, rng=1), ValueError, "drift must be in"),
+    (lambda: simulate_peeking(10, 5, drift=-1e200, rng=1), ValueError, "drift must be in"),
+    (lambda: simulate_peeking(10**9, 5, rng=1), ValueError,
+     "n_experiments * n_looks = 5,000,000,000 numbers is too large"),
+    (lambda: simulate_peeking(10, 1001, rng=1), ValueError, "n_looks must be <= 1,000, got 1001"),
+    (lambda: simulate_peeking(10, True, rng=1), TypeError, "n_looks must be an integer"),
+    (lambda: compare_designs(10**9, 5, drift=2.8, rng=1), ValueError,
+     "12 * n_experiments * looks (6 rules, 2 scenarios) = 60,000,000,000 numbers is too large"),
+    (lambda: compare_designs(10, 5, drift=1e200, rng=1), ValueError, "drift must be in"),
+    (lambda: compare_designs(10, 5, drift=1e-200, rng=1), ValueError,
+     "drift = 1e-200 is too small for the default tau2 = drift**2"),
+    (lambda: compare_designs(10, 5, drift="2.8", rng=1), TypeError, "drift must be a number"),
+])
+def test_hostile_arguments_are_refused(call, error, text):
+    with pytest.raises(error) as info:
+        call()
+    assert text in str(info.value)
+
+
+@pytest.mark.parametrize("method", ("pocock", "obf", "ld-obf"))
+@pytest.mark.parametrize("alpha", (1e-6, 1e-12))
+def test_one_look_at_a_tiny_alpha_is_the_fixed_test(method, alpha):
+    """One look spends all of alpha: b = z_(1 - alpha/2), here from scipy's tail quantile
+    (1 - alpha/2 rounded in floating point would lose 5 digits of alpha at 1e-12)."""
+    d = boundaries(1, method=method, alpha=alpha)
+    assert d.critical_values[0] == pytest.approx(stats.norm.isf(alpha / 2), rel=1e-9)
+
+
+def test_extreme_drifts_give_certain_crossing():
+    d = boundaries(5)
+    cp = crossing_probabilities(d, [1e6, -1e6])
+    np.testing.assert_allclose(cp.upper[:, 0], [1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(cp.lower[:, 0], [0.0, 1.0], atol=1e-12)
+    assert not np.isnan(cp.expected_fraction).any()
 
 
 def test_bad_other_arguments():

@@ -174,7 +174,7 @@ def daily_effects(
     a point interval; :func:`trend_test` and :func:`fit_decay` refuse such a day (its weight
     would be infinite), so drop it or pool days. Sums of squares lose precision when the
     mean is large against the standard deviation (the variance is their difference);
-    centre the metric first if that happens.
+    center the metric first if that happens.
 
     Examples
     --------

@@ -8,8 +8,14 @@ import numpy as np
 from scipy import stats
 
 from abteach._records import Record, brief as _f, format_number
-from abteach._validate import as_float_array, check_alpha, check_positive, scalar_or_array
-from abteach.novelty._series import _EPS, _interval, _series, _too_large
+from abteach._validate import (
+    check_alpha,
+    check_nonnegative,
+    check_positive,
+    check_work,
+    scalar_or_array,
+)
+from abteach.novelty._series import _EPS, _exp_decay, _interval, _series, _too_large
 
 __all__ = ["DecayFit", "fit_decay"]
 
@@ -20,7 +26,7 @@ _GOLDEN = (np.sqrt(5.0) - 1) / 2
 
 
 def _line(sw, sx, sxx, sxy, syy):
-    """Weighted fit of centred y on (1, x) from weighted sums: (slope b, residual sum)."""
+    """Weighted fit of centered y on (1, x) from weighted sums: (slope b, residual sum)."""
     vxx = sxx - sx * sx / sw
     ok = vxx > 64 * _EPS * sxx
     safe = np.where(ok, vxx, 1.0)
@@ -45,7 +51,7 @@ def _profile_at(t, w, y_c, syy, log_tau):
 
 
 def _golden(profile, low, high):
-    """Vectorised golden-section search for the minimum of ``profile`` on [low, high]."""
+    """Vectorized golden-section search for the minimum of ``profile`` on [low, high]."""
     c, d = high - _GOLDEN * (high - low), low + _GOLDEN * (high - low)
     fc, fd = profile(c), profile(d)
     for _ in range(_ITERATIONS):
@@ -59,7 +65,7 @@ def _golden(profile, low, high):
 
 
 def _crossing(excess, inside, outside):
-    """Vectorised bisection for excess(x) = 0 between a point inside (<= 0) and one outside."""
+    """Vectorized bisection for excess(x) = 0 between a point inside (<= 0) and one outside."""
     for _ in range(_ITERATIONS):
         middle = (inside + outside) / 2
         is_in = excess(middle) <= 0
@@ -115,12 +121,12 @@ class DecayFit(Record):
     alpha: float
 
     def predict(self, time) -> np.ndarray:
-        """Fitted effect a + b exp(-t / tau) at ``time`` (shape leading axes + time's)."""
-        t = as_float_array("time", time)
+        """Fitted effect a + b exp(-t / tau) at ``time`` >= 0 (shape leading axes + time's)."""
+        t = check_nonnegative("time", time)
         a, b, tau = (np.asarray(v, dtype=float) for v in (self.long_run_effect, self.amplitude,
                                                           self.tau))
         shape = (...,) + (None,) * t.ndim
-        return a[shape] + b[shape] * np.exp(-t / tau[shape])
+        return a[shape] + b[shape] * _exp_decay(t, tau[shape])
 
     def explain(self) -> str:
         """Estimates, intervals, the goodness of fit and what to conclude."""
@@ -217,7 +223,7 @@ def _fit_message(at_low, at_high, flat, open_high, bounds) -> str:
 def fit_decay(time, effect, se, *, tau_bounds=None, alpha: float = 0.05) -> DecayFit:
     r"""Fit effect(t) = a + b exp(-t / tau) by weighted least squares; estimate the long run.
 
-    Minimises :math:`\chi^2(a, b, \tau) = \sum_i (y_i - a - b e^{-t_i/\tau})^2 / s_i^2`,
+    Minimizes :math:`\chi^2(a, b, \tau) = \sum_i (y_i - a - b e^{-t_i/\tau})^2 / s_i^2`,
     the weighted nonlinear least squares of ``scipy.optimize.curve_fit(..., sigma=se,
     absolute_sigma=True)``, by profiling: for fixed :math:`\tau` the model is linear in
     (a, b), solved in closed form, leaving the one-dimensional profile
@@ -273,10 +279,20 @@ def fit_decay(time, effect, se, *, tau_bounds=None, alpha: float = 0.05) -> Deca
     extrapolation through the model: it is honest only if tau is well inside the observed
     span (the data show the curve flatten); otherwise run the experiment longer, or keep a
     long-term holdout.
+
+    Examples
+    --------
+    Points exactly on a curve with a = 0.01, b = 0.03, tau = 2 days:
+
+    >>> t = np.arange(10)
+    >>> fit = fit_decay(t, 0.01 + 0.03 * np.exp(-t / 2), 0.001)
+    >>> round(fit.long_run_effect, 4), round(fit.tau, 3), fit.identified
+    (0.01, 2.0, True)
     """
     alpha = check_alpha(alpha)
     t, z, w, s_min = _series(time, effect, se, minimum=4, what="for a 3-parameter curve",
                              nonnegative_time=True)
+    check_work(f"{_GRID} tau values * {z.size // t.size:,} series", _GRID * (z.size // t.size))
     bounds = _tau_bounds(tau_bounds, t)
     log_low, log_high = np.log(bounds[0]), np.log(bounds[1])
     grid = np.linspace(log_low, log_high, _GRID)

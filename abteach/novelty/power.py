@@ -84,6 +84,15 @@ def trend_test_power(
     -------
     TrendTestPower
         ``power``, ``mc_se``, ``ci_low``, ``ci_high``, ``rejections``, ``n_simulations``.
+
+    Examples
+    --------
+    >>> from abteach.novelty import simulate_daily_effects
+    >>> sim = simulate_daily_effects(profile="novelty", long_run_effect=0.005, amplitude=0.02,
+    ...                              tau=3, baseline=0.10, n_days=14, new_users_per_day=2000,
+    ...                              return_rate=0.4, n_experiments=200, rng=1)
+    >>> trend_test_power(sim).power
+    0.965
     """
     if not isinstance(simulation, SimulatedDailyEffects):
         raise TypeError(f"simulation must come from simulate_daily_effects, got "
@@ -100,15 +109,21 @@ def trend_test_power(
         effects = simulation.by_calendar_day()
     else:
         effects = simulation.on_calendar_day()
+    if effects.day.size < 3:
+        raise ValueError(
+            f"the trend test needs at least 3 days, got {effects.day.size}: pass max_day >= 2"
+            if by == "exposure_day" else
+            f"the trend test needs at least 3 days, got {effects.day.size}: simulate n_days >= 3"
+        )
     test = effects.trend_test(scale=scale, alternative=alternative, alpha=alpha)
     reject = np.asarray(test.pvalue) < test.alpha
     runs, count = reject.size, int(reject.sum())
     p = count / runs
     z = stats.norm.isf(0.025)
-    centre = (p + z**2 / (2 * runs)) / (1 + z**2 / runs)
+    center = (p + z**2 / (2 * runs)) / (1 + z**2 / runs)
     half = z * np.sqrt(p * (1 - p) / runs + z**2 / (4 * runs**2)) / (1 + z**2 / runs)
     return TrendTestPower(
-        power=p, mc_se=float(np.sqrt(p * (1 - p) / runs)), ci_low=float(max(centre - half, 0.0)),
-        ci_high=float(min(centre + half, 1.0)), rejections=count, n_simulations=runs, by=by,
+        power=p, mc_se=float(np.sqrt(p * (1 - p) / runs)), ci_low=float(max(center - half, 0.0)),
+        ci_high=float(min(center + half, 1.0)), rejections=count, n_simulations=runs, by=by,
         scale=test.scale, alternative=test.alternative, alpha=test.alpha,
     )

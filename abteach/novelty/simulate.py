@@ -2,6 +2,7 @@ r"""Seeded experiments with a known novelty, primacy or stable effect curve."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,9 @@ from abteach._validate import (
     check_int,
     check_positive,
     check_scalar,
+    check_work,
 )
+from abteach.novelty._series import _exp_decay
 from abteach.novelty.daily import DailyEffects, daily_effects
 
 __all__ = ["METRICS", "PROFILES", "SimulatedDailyEffects", "simulate_daily_effects"]
@@ -177,7 +180,34 @@ def _effect_curve(profile, long_run_effect, amplitude, tau, n_days):
         raise ValueError(f"tau must be given (> 0, in days) for profile {profile!r}, got None")
     tau = check_scalar("tau", check_positive("tau", tau))
     sign = 1.0 if profile == "novelty" else -1.0
-    return long_run_effect + sign * amplitude * np.exp(-np.arange(n_days) / tau), tau
+    with np.errstate(over="ignore"):  # a huge a + b is refused by the caller
+        curve = long_run_effect + sign * amplitude * _exp_decay(np.arange(n_days), tau)
+    return curve, tau
+
+
+def _check_rates(baseline: float, curve: np.ndarray) -> None:
+    """Binary metric: the control and treatment rates must lie in [0, 1] on every day."""
+    rate = baseline + curve
+    bad = ~((rate >= 0) & (rate <= 1))
+    if bad.any():
+        day = int(np.argmax(bad))
+        raise ValueError(
+            f"the treatment rate baseline + long_run_effect +/- amplitude exp(-k / tau) must be "
+            f"in [0, 1] on every day k, got {float(rate[day])!r} on day {day}"
+        )
+
+
+def _check_magnitudes(baseline: float, curve: np.ndarray, sd: float, users: int) -> None:
+    """Continuous metric: refuse means or an sd so large that the sum of squares of a cell of
+    ``users`` users overflows floating point (with a margin of 64 for the chi-square draw)."""
+    scale = max(abs(baseline) + float(np.max(np.abs(curve))), sd)
+    limit = math.sqrt(np.finfo(float).max / (64 * max(users, 1)))
+    if not scale <= limit:  # also refuses inf, from a + b overflowing
+        raise ValueError(
+            f"baseline, long_run_effect, amplitude and sd are too large for floating point: "
+            f"with up to {users:,} users in a cell the sums of squares overflow (the largest "
+            f"mean or sd, {scale:.3g}, must be at most {limit:.3g})"
+        )
 
 
 def simulate_daily_effects(
@@ -210,7 +240,7 @@ def simulate_daily_effects(
     :math:`a` = ``long_run_effect``: Bernoulli for ``metric="binary"`` (``baseline`` is
     the control rate) or normal with standard deviation ``sd`` for ``"continuous"``.
 
-    Everything is drawn cell by cell, vectorised, with exact distributions: the arm sizes
+    Everything is drawn cell by cell, vectorized, with exact distributions: the arm sizes
     of each arrival cohort are binomial, the users of cohort c active on day c + k >= c + 1
     are Binomial(cohort size, return_rate), the conversions of a cell are binomial, and for
     a continuous metric the cell's sum is normal and its within-cell sum of squares
@@ -270,18 +300,17 @@ def simulate_daily_effects(
         raise ValueError(f"amplitude must be >= 0 (the profile sets the sign of b), got "
                          f"{amplitude!r}")
     days = check_int("n_days", n_days, minimum=2)
+    lead = () if n_experiments is None else (check_int("n_experiments", n_experiments,
+                                                       minimum=1),)
+    check_work("16 * n_experiments * n_days**2" if lead else "16 * n_days**2",
+               16 * (lead[0] if lead else 1) * days**2)
     curve, tau = _effect_curve(profile, a, amplitude, tau, days)
     baseline = check_scalar("baseline", as_float_array("baseline", baseline))
     if metric == "binary":
         if sd is not None:
             raise ValueError(f"sd is only used for metric='continuous', got sd={sd!r}")
         baseline = check_scalar("baseline", check_closed_unit("baseline", baseline))
-        bad = (baseline + curve < 0) | (baseline + curve > 1)
-        if bad.any():
-            raise ValueError(
-                f"baseline + effect must be a rate in [0, 1] on every day, got "
-                f"{baseline + curve[bad][0]!r} on day {int(np.argmax(bad))}"
-            )
+        _check_rates(baseline, curve)
     elif sd is None:
         raise ValueError("sd must be given (> 0) for metric='continuous', got None")
     else:
@@ -299,8 +328,8 @@ def simulate_daily_effects(
             "new_users_per_day must be > 0 on every day when return_rate is 0 (nobody would "
             f"be active on day {int(np.argmax(new == 0))}), got {new[new == 0][0]}"
         )
-    lead = () if n_experiments is None else (check_int("n_experiments", n_experiments,
-                                                       minimum=1),)
+    if metric == "continuous":
+        _check_magnitudes(baseline, curve, sd, int(new.max()))
     generator = as_generator(rng)
 
     day, age = np.meshgrid(np.arange(days), np.arange(days), indexing="ij")

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from abteach._validate import as_float_array, check_int, check_positive, check_scalar
+from abteach._validate import (
+    as_float_array,
+    check_alpha,
+    check_int,
+    check_positive,
+    check_scalar,
+    first_bad,
+)
 
 #: Most looks accepted (the work grows linearly with the looks: 365 take 0.15 to 0.5 s).
 MAX_LOOKS = 1000
 #: Smallest increase of the information fraction between two looks.
 MIN_INFORMATION_STEP = 1e-6
+#: Smallest alpha of a design: below it the boundaries lie beyond 7 standard deviations and
+#: the spending increments of later looks fall below what the recursion resolves.
+MIN_ALPHA = 1e-12
+#: Largest absolute drift (expected z-statistic at full information): every probability is
+#: then 0 or 1 to machine precision, and larger values would overflow their squares.
+MAX_DRIFT = 1e6
 
 
 def _check_fractions(name: str, values) -> np.ndarray:
@@ -60,10 +73,30 @@ def _check_looks(looks) -> np.ndarray:
     return _check_fractions("looks", looks)
 
 
+def _check_design_alpha(alpha) -> float:
+    """alpha of a group-sequential design: in [MIN_ALPHA, 1)."""
+    alpha = check_alpha(alpha)
+    if alpha < MIN_ALPHA:
+        raise ValueError(
+            f"alpha must be >= {MIN_ALPHA:g} for a group-sequential design (smaller levels put "
+            f"the boundaries beyond 7 standard deviations, out of the recursion's reach), got "
+            f"{alpha!r}"
+        )
+    return alpha
+
+
 def _check_drift(drift) -> np.ndarray:
+    """drift: a number or a 1-D array, each value in [-MAX_DRIFT, MAX_DRIFT]."""
     d = as_float_array("drift", drift)
     if d.ndim > 1:
         raise ValueError(f"drift must be a number or a 1-D array, got shape {d.shape}")
+    bad = np.abs(d) > MAX_DRIFT
+    if bad.any():
+        raise ValueError(
+            f"drift must be in [-{MAX_DRIFT:g}, {MAX_DRIFT:g}] (the expected z-statistic at full "
+            f"information; beyond that every probability is 0 or 1), got "
+            f"{first_bad(d, bad)}"
+        )
     return d
 
 

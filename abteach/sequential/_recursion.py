@@ -12,7 +12,7 @@ increments,
                                                   / sqrt(D_k)) du,        D_k = t_k - t_{k-1},
 
 and the probability of crossing the upper boundary at look k is the same integral with the
-normal survival function in place of the density. Each step is vectorised over the grid (one
+normal survival function in place of the density. Each step is vectorized over the grid (one
 matrix, or band, of transition densities per look; the only Python loop is over looks).
 Spending boundaries are solved look by look (Newton's method on the log of the crossing
 probability, safeguarded by bisection); Pocock and O'Brien-Fleming constants by one Brent
@@ -119,11 +119,11 @@ class _Walk:
             return ndtr(mean - upper), ndtr(lower - mean)
         step = self.t[k] - self.t[k - 1]
         sd = math.sqrt(step)
-        centre = self.nodes * (self.root_t[k - 1] / sd) + (self.drift * sd)[:, None]
-        up = np.sum(self.mass * ndtr(centre - upper * (self.root_t[k] / sd)), axis=1)
+        center = self.nodes * (self.root_t[k - 1] / sd) + (self.drift * sd)[:, None]
+        up = np.sum(self.mass * ndtr(center - upper * (self.root_t[k] / sd)), axis=1)
         if symmetric:
             return up, up
-        down = np.sum(self.mass * ndtr(lower * (self.root_t[k] / sd) - centre), axis=1)
+        down = np.sum(self.mass * ndtr(lower * (self.root_t[k] / sd) - center), axis=1)
         return up, down
 
     def advance(self, k: int, lower: float, upper: float) -> None:
@@ -189,13 +189,13 @@ def _solve_look(walk: _Walk, k: int, spend: float, two_sided: bool) -> tuple[flo
     if k == 0:
         return float(-ndtri(spend / sides)), spend / sides
     sd = math.sqrt(walk.t[k] - walk.t[k - 1])
-    centre = walk.nodes * float(walk.root_t[k - 1] / sd)
+    center = walk.nodes * float(walk.root_t[k - 1] / sd)
     mass = walk.mass[0]
     root_t = float(walk.root_t[k] / sd)
 
     def tail(b: float) -> tuple[float, float]:
         """P(reach k, cross at b) on all sides, and -dP/db (Python floats)."""
-        x = centre - b * root_t
+        x = center - b * root_t
         p = sides * float(mass @ ndtr(x))
         return p, sides * root_t / _SQRT_2PI * float(mass @ _gaussian(x))
 
@@ -268,10 +268,10 @@ def _classic_constant(t, shape, alpha, alternative) -> tuple[float, np.ndarray]:
         return math.log(float(last["crossed"].sum()) / alpha)
 
     # Between the fixed-design value (the last look alone spends alpha) and Bonferroni.
-    low = float(ndtri(1.0 - alpha / sides))
+    low = float(-ndtri(alpha / sides))
     if t.size == 1:
         return low, np.array([alpha])
-    c = brentq(log_excess, low, float(ndtri(1.0 - alpha / (sides * t.size))), xtol=1e-10)
+    c = brentq(log_excess, low, float(-ndtri(alpha / (sides * t.size))), xtol=1e-10)
     if last["c"] != c:
         log_excess(c)
     return c, last["crossed"]

@@ -129,6 +129,12 @@ def msprt(
     ----------
     Johari, Koomen, Pekelis & Walsh (2022); Robbins (1970); Howard, Ramdas, McAuliffe &
     Sekhon (2021).
+
+    Examples
+    --------
+    >>> res = msprt([0.1, 0.2, 0.25], [0.02, 0.01, 0.005], tau2=0.01)
+    >>> res.pvalue.round(4), res.stop_look
+    (array([1.    , 0.5203, 0.0269]), 3)
     """
     theta = as_float_array("estimates", estimates)
     if theta.ndim == 0:

@@ -28,13 +28,13 @@ from scipy.special import ndtr, ndtri
 
 from abteach._records import Record, format_number
 from abteach._validate import (
-    check_alpha,
     check_alternative,
     check_choice,
     check_open_unit,
     check_scalar,
 )
 from abteach.sequential._checks import (
+    _check_design_alpha,
     _check_drift,
     _check_looks,
     _check_parameters,
@@ -113,7 +113,7 @@ class GroupSequentialDesign(Record):
             detail += f", C = {format_number(self.constant, 6)} (solved so the total is alpha)"
         elif self.method == "ld-obf":
             level = self.alpha / 2 if self.alternative == "two-sided" else self.alpha
-            z = format_number(float(ndtri(1 - level / 2)), 6)
+            z = format_number(float(-ndtri(level / 2)), 6)
             detail += (f": alpha_1(t) = 2 - 2 Phi(z_(1-{format_number(level / 2, 4)}) / sqrt(t)) "
                        f"= 2 - 2 Phi({z} / sqrt(t))"
                        + (" per side" if self.alternative == "two-sided" else ""))
@@ -207,9 +207,15 @@ def boundaries(
     array([4.562, 3.226, 2.634, 2.281, 2.04 ])
     >>> boundaries(5, method="ld-obf").critical_values.round(3)
     array([4.877, 3.357, 2.68 , 2.29 , 2.031])
+
+    Pocock's and O'Brien-Fleming's constants for five looks (Jennison & Turnbull 2000,
+    Tables 2.1 and 2.3: C_P(5) = 2.413, C_B(5) = 2.040):
+
+    >>> round(boundaries(5, method="pocock").constant, 3), round(boundaries(5).constant, 3)
+    (2.413, 2.04)
     """
     t = _check_looks(looks)
-    alpha = check_alpha(alpha)
+    alpha = _check_design_alpha(alpha)
     method = check_choice("method", method, METHODS)
     alternative = check_alternative(alternative)
     gamma, rho = _check_parameters(method, gamma, rho, cumulative_alpha)
@@ -291,6 +297,12 @@ def crossing_probabilities(design: GroupSequentialDesign, drift) -> CrossingProb
     References
     ----------
     Jennison & Turnbull (2000), ch. 19; gsDesign ``gsProbability``.
+
+    Examples
+    --------
+    >>> design = boundaries(5, method="obf")
+    >>> round(crossing_probabilities(design, 0.0).total, 6)  # alpha
+    0.05
     """
     design = _check_design(design)
     d = _check_drift(drift)
@@ -382,7 +394,7 @@ def design_characteristics(
             f"power must exceed the fixed test's rejection rate on that side under H0 "
             f"({format_number(side_alpha, 4)}), got {power!r}"
         )
-    drift_fixed = float(ndtri(1.0 - side_alpha)) + float(ndtri(power))
+    drift_fixed = float(-ndtri(side_alpha)) + float(ndtri(power))
 
     def probabilities(theta: float):
         return _crossing(t, lower, upper, np.array([theta]))

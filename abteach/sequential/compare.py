@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from abteach._validate import as_generator, check_alpha, check_int, check_positive, check_scalar
-from abteach.sequential._checks import _check_looks
+from abteach._validate import as_generator, check_int, check_positive, check_scalar, check_work
+from abteach.sequential._checks import _check_design_alpha, _check_drift, _check_looks
 from abteach.sequential.always_valid import _msprt_halfwidth
 from abteach.sequential.boundaries import boundaries
 from abteach.sequential.peeking import _stream_chunks
@@ -62,15 +62,21 @@ def compare_designs(
         ``power`` (share of alternative paths rejected with Z > 0), ``expected_n_h0``,
         ``expected_n_h1`` (mean information fraction at the stop, as a share of the fixed
         design's sample size).
+
+    Examples
+    --------
+    >>> list(compare_designs(1000, 5, drift=2.8, rng=1).design)
+    ['fixed', 'naive peeking', 'pocock', 'obf', 'ld-obf', 'msprt']
     """
     size = check_int("n_experiments", n_experiments, minimum=1)
     t = _check_looks(looks)
-    theta = check_scalar("drift", check_positive("drift", drift))
-    alpha = check_alpha(alpha)
-    tau2 = theta**2 if tau2 is None else check_scalar("tau2", check_positive("tau2", tau2))
+    check_work("12 * n_experiments * looks (6 rules, 2 scenarios)", 12 * size * t.size)
+    theta = check_scalar("drift", check_positive("drift", _check_drift(drift)))
+    alpha = _check_design_alpha(alpha)
+    tau2 = _mixing_variance(tau2, theta)
     generator = as_generator(rng)
     k = t.size
-    z_fixed = float(ndtri(1.0 - alpha / 2.0))
+    z_fixed = float(-ndtri(alpha / 2.0))
     rules = {
         "fixed": np.where(np.arange(k) == k - 1, z_fixed, np.inf),
         "naive peeking": np.full(k, z_fixed),
@@ -102,3 +108,15 @@ def compare_designs(
         "expected_n_h0": fraction_sum[0] / size,
         "expected_n_h1": fraction_sum[1] / size,
     })
+
+
+def _mixing_variance(tau2, drift: float) -> float:
+    """The mSPRT mixing variance: ``tau2``, by default drift**2 (refused if that underflows)."""
+    if tau2 is not None:
+        return check_scalar("tau2", check_positive("tau2", tau2))
+    if drift**2 < np.finfo(float).tiny:
+        raise ValueError(
+            f"drift = {drift!r} is too small for the default tau2 = drift**2, which underflows; "
+            "pass tau2"
+        )
+    return drift**2

@@ -85,6 +85,12 @@ def sequential_analysis(
         ``z_values``, ``information_fractions``, ``critical_values`` used, ``crossed`` (by
         look), ``stop_look`` (1-based; 0 if not stopped), ``reject``, ``decision`` and
         ``explain()``.
+
+    Examples
+    --------
+    >>> design = boundaries(3, method="obf")
+    >>> sequential_analysis([1.0, 3.5], [1 / 3, 2 / 3], design).decision
+    'stop at look 2: reject H0 (Z = 3.5, boundary 2.454); treatment better than control'
     """
     design = _check_design(design)
     z = as_float_array("z_values", z_values)

@@ -20,8 +20,8 @@ import numpy as np
 from scipy.special import ndtri
 
 from abteach._records import Record, format_number
-from abteach._validate import as_float_array, as_generator, check_alpha, check_int, check_scalar
-from abteach.sequential._checks import MAX_LOOKS, _check_looks
+from abteach._validate import as_generator, check_alpha, check_int, check_scalar, check_work
+from abteach.sequential._checks import MAX_LOOKS, _check_drift, _check_looks
 from abteach.sequential._recursion import _crossing
 
 __all__ = [
@@ -64,7 +64,7 @@ def peeking_false_positive_rate(looks, *, alpha: float = 0.05) -> float:
     """
     t = _check_looks(looks)
     alpha = check_alpha(alpha)
-    critical = np.full(t.size, float(ndtri(1.0 - alpha / 2.0)))
+    critical = np.full(t.size, float(-ndtri(alpha / 2.0)))
     up, down = _crossing(t, -critical, critical, np.zeros(1))
     return float(up.sum() + down.sum())
 
@@ -102,10 +102,15 @@ def simulate_z_streams(n_experiments: int, looks, *, drift: float = 0.0, rng) ->
     -------
     numpy.ndarray
         Shape (n_experiments, number of looks).
+
+    Examples
+    --------
+    >>> simulate_z_streams(1000, 4, rng=1).shape
+    (1000, 4)
     """
     size = check_int("n_experiments", n_experiments, minimum=1)
     t = _check_looks(looks)
-    theta = check_scalar("drift", as_float_array("drift", drift))
+    theta = check_scalar("drift", _check_drift(drift))
     if size * t.size > 20_000_000:
         raise ValueError(
             f"n_experiments * looks must be at most 20,000,000, got {size} * {t.size}; "
@@ -167,16 +172,20 @@ def simulate_peeking(
         ``rejection_rate`` (any look), ``rejection_rate_by_look`` (cumulative),
         ``fixed_rejection_rate`` (last look only), ``exact_rejection_rate`` (recursion), the
         inputs and ``explain()``.
+
+    Examples
+    --------
+    >>> round(simulate_peeking(20_000, 5, rng=1).exact_rejection_rate, 4)
+    0.1417
     """
     size = check_int("n_experiments", n_experiments, minimum=1)
-    k = check_int("n_looks", n_looks, minimum=1)
-    if k > MAX_LOOKS:
-        raise ValueError(f"n_looks must be at most {MAX_LOOKS}, got {k}")
+    k = check_int("n_looks", n_looks, minimum=1, maximum=MAX_LOOKS)
+    check_work("n_experiments * n_looks", size * k)
     alpha = check_alpha(alpha)
-    theta = check_scalar("drift", as_float_array("drift", drift))
+    theta = check_scalar("drift", _check_drift(drift))
     generator = as_generator(rng)
     t = np.arange(1, k + 1) / k
-    critical = float(ndtri(1.0 - alpha / 2.0))
+    critical = float(-ndtri(alpha / 2.0))
     first_counts = np.zeros(k + 1, dtype=np.int64)  # by first rejecting look; index k: never
     fixed = 0
     for z in _stream_chunks(size, t, theta, generator, 2_000_000):

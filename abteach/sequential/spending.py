@@ -26,7 +26,7 @@ METHODS = CLASSIC_METHODS + SPENDING_METHODS
 def _one_sided_spending(t: np.ndarray, level: float, method: str, gamma, rho) -> np.ndarray:
     """Cumulative alpha spent on one side by fraction t, for one-sided level ``level``."""
     if method == "ld-obf":
-        return 2.0 * ndtr(-ndtri(1.0 - level / 2.0) / np.sqrt(t))
+        return 2.0 * ndtr(ndtri(level / 2.0) / np.sqrt(t))
     if method == "ld-pocock":
         return level * np.log1p((math.e - 1.0) * t)
     if method == "hsd":
