@@ -45,6 +45,19 @@ def test_every_public_module_has_a_section():
     assert not missing, f"book/api.md has no section for {missing}"
 
 
+def documented_package(name: str, home: str | None, documented: set[str]) -> str | None:
+    """The documented module that shows ``name``: its home, or a package above the home (a
+    subpackage such as ``abteach.sequential``) that re-exports it in ``__all__``."""
+    parts = (home or "").split(".")
+    for depth in range(len(parts), 1, -1):
+        module = ".".join(parts[:depth])
+        if module in documented and (
+            module == home or name in getattr(importlib.import_module(module), "__all__", ())
+        ):
+            return module
+    return None
+
+
 def test_every_exported_name_lives_in_a_documented_module():
     documented = set(documented_modules())
     homes = {}
@@ -56,7 +69,8 @@ def test_every_exported_name_lives_in_a_documented_module():
         if home is None:  # a constant: the module that defines it under that name
             home = next((m for m in public_modules() if getattr(importlib.import_module(m), name, None) is obj), None)
         homes[name] = home
-    outside = sorted(f"{name} ({home})" for name, home in homes.items() if home not in documented)
+    outside = sorted(f"{name} ({home})" for name, home in homes.items()
+                     if documented_package(name, home, documented) is None)
     assert not outside, f"exported names whose module book/api.md does not document: {outside}"
 
 

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from abteach._records import Record, format_number
-from abteach._validate import as_float_array, check_alpha, check_positive, check_scalar
+from abteach._validate import (
+    as_float_array,
+    broadcast,
+    check_alpha,
+    check_positive,
+    check_scalar,
+)
 
 __all__ = ["MixtureSPRT", "msprt"]
 
@@ -139,24 +145,11 @@ def msprt(
     theta = as_float_array("estimates", estimates)
     if theta.ndim == 0:
         theta = theta[None]
-    v = check_positive("variances", variances)
-    try:
-        theta, v = np.broadcast_arrays(theta, v)
-    except ValueError:
-        raise ValueError(
-            f"variances has shape {v.shape}, which does not fit estimates' shape {theta.shape}"
-        ) from None
+    theta, v = broadcast(estimates=theta, variances=check_positive("variances", variances))
     tau2 = check_scalar("tau2", check_positive("tau2", tau2))
     alpha = check_alpha(alpha)
     null = check_scalar("null", as_float_array("null", null))
-    # log Lambda = log(V / (V + tau2)) / 2 + tau2 (x - theta0)^2 / (2 V (V + tau2)), on the log
-    # scale so that extreme inputs give p = 0 or an infinite interval, never an overflow or NaN.
-    log_v = np.log(v)
-    log_sum = np.logaddexp(log_v, math.log(tau2))
-    with np.errstate(over="ignore", divide="ignore"):
-        log_distance = 2.0 * np.log(np.abs(theta - null))
-        evidence = 0.5 * np.exp(math.log(tau2) + log_distance - log_v - log_sum)
-    log_lr = 0.5 * (log_v - log_sum) + evidence
+    log_lr = _log_likelihood_ratio(theta, v, tau2, null)
     pvalue = np.minimum(1.0, np.exp(-np.maximum.accumulate(log_lr, axis=-1)))
     half = _msprt_halfwidth(v, tau2, alpha)
     reject = pvalue <= alpha
@@ -175,3 +168,14 @@ def msprt(
         null=null,
     )
 
+
+def _log_likelihood_ratio(theta, v, tau2: float, null: float) -> np.ndarray:
+    """log Lambda = log(V / (V + tau2)) / 2 + tau2 (theta - theta_0)^2 / (2 V (V + tau2)),
+    on the log scale so that extreme inputs give p = 0 or an infinite interval, never an
+    overflow or NaN."""
+    log_v = np.log(v)
+    log_sum = np.logaddexp(log_v, math.log(tau2))
+    with np.errstate(over="ignore", divide="ignore"):
+        log_distance = 2.0 * np.log(np.abs(theta - null))
+        evidence = 0.5 * np.exp(math.log(tau2) + log_distance - log_v - log_sum)
+    return 0.5 * (log_v - log_sum) + evidence

@@ -69,6 +69,7 @@ _DESCRIPTION = {
     "power": "power-family spending, alpha(t) = alpha t^rho",
     "user": "user-given cumulative alpha spent at each look",
 }
+_NULL = np.zeros(1)  # drift 0, for the recursion
 
 
 
@@ -389,38 +390,17 @@ def design_characteristics(
     alternative = "larger" if design.alternative == "smaller" else design.alternative
     lower, upper = _limits(design.critical_values, alternative)
     side_alpha = design.alpha / 2 if design.alternative == "two-sided" else design.alpha
-    if power <= side_alpha:
-        raise ValueError(
-            f"power must exceed the fixed test's rejection rate on that side under H0 "
-            f"({format_number(side_alpha, 4)}), got {power!r}"
-        )
-    drift_fixed = float(-ndtri(side_alpha)) + float(ndtri(power))
-
-    def probabilities(theta: float):
-        return _crossing(t, lower, upper, np.array([theta]))
-
-    null_up = float(probabilities(0.0)[0].sum())
-    if power <= null_up:
-        raise ValueError(
-            f"power must exceed the design's crossing probability under H0 on that side "
-            f"({format_number(null_up, 4)}), got {power!r}"
-        )
+    _check_power_above_null(power, side_alpha, float(_crossing(t, lower, upper, _NULL)[0].sum()))
 
     def shortfall(theta: float) -> float:
-        return float(probabilities(theta)[0].sum()) - power
+        return float(_crossing(t, lower, upper, np.array([theta]))[0].sum()) - power
 
-    high = 2.0 * drift_fixed / math.sqrt(t[-1]) + 2.0
-    while shortfall(high) < 0:
-        if high > 1e3:
-            raise ValueError(
-                f"power {power!r} cannot be reached: the design's boundaries on the side of "
-                "the effect are (almost) never crossed"
-            )
-        high *= 2.0
-    drift = brentq(shortfall, 0.0, high, xtol=_XTOL)
+    drift_fixed = float(-ndtri(side_alpha)) + float(ndtri(power))  # z_(1-alpha) + z_power
+    drift = brentq(shortfall, 0.0, _drift_bracket(shortfall, drift_fixed, t[-1], power),
+                   xtol=_XTOL)
     ratio = (drift / drift_fixed) ** 2
-    up0, down0 = probabilities(0.0)
-    up1, down1 = probabilities(drift)
+    up0, down0 = _crossing(t, lower, upper, _NULL)
+    up1, down1 = _crossing(t, lower, upper, np.array([drift]))
     return DesignCharacteristics(
         power=power,
         drift=drift,
@@ -432,3 +412,30 @@ def design_characteristics(
         design=design,
     )
 
+
+
+def _check_power_above_null(power: float, side_alpha: float, null_crossing: float) -> None:
+    """The power asked for must exceed what the fixed test and the design reach under H0."""
+    if power <= side_alpha:
+        raise ValueError(
+            f"power must exceed the fixed test's rejection rate on that side under H0 "
+            f"({format_number(side_alpha, 4)}), got {power!r}"
+        )
+    if power <= null_crossing:
+        raise ValueError(
+            f"power must exceed the design's crossing probability under H0 on that side "
+            f"({format_number(null_crossing, 4)}), got {power!r}"
+        )
+
+
+def _drift_bracket(shortfall, drift_fixed: float, last_fraction: float, power: float) -> float:
+    """A drift at which ``shortfall`` >= 0 (doubling from about twice the fixed design's)."""
+    high = 2.0 * drift_fixed / math.sqrt(last_fraction) + 2.0
+    while shortfall(high) < 0:
+        if high > 1e3:
+            raise ValueError(
+                f"power {power!r} cannot be reached: the design's boundaries on the side of "
+                "the effect are (almost) never crossed"
+            )
+        high *= 2.0
+    return high

@@ -99,23 +99,7 @@ def sequential_analysis(
         raise ValueError(
             f"z_values must be 1-D with one value per look ({t.size}), got shape {z.shape}"
         )
-    n = t.size
-    planned = design.information_fractions
-    if n <= planned.size and np.allclose(t, planned[:n], rtol=0, atol=1e-9):
-        critical = design.critical_values[:n]
-        final = n == planned.size
-    elif design.method in SPENDING_METHODS[:-1]:
-        critical = boundaries(
-            t, alpha=design.alpha, method=design.method, gamma=design.gamma, rho=design.rho,
-            alternative=design.alternative,
-        ).critical_values
-        final = bool(t[-1] >= planned[-1])
-    else:
-        raise ValueError(
-            f"information_fractions {t.tolist()} do not match the planned looks "
-            f"{planned.tolist()}; a {design.method!r} design fixes its looks in advance (use a "
-            "spending-function design to look at other times)"
-        )
+    critical, final = _critical_values_at(design, t)
     if design.alternative == "two-sided":
         crossed = np.abs(z) >= critical
     elif design.alternative == "larger":
@@ -123,17 +107,39 @@ def sequential_analysis(
     else:
         crossed = z <= -critical
     stop = int(np.argmax(crossed)) + 1 if crossed.any() else 0
-    if stop:
-        side = "better" if z[stop - 1] > 0 else "worse"
-        decision = (f"stop at look {stop}: reject H0 (Z = {format_number(z[stop - 1], 4)}, "
-                    f"boundary {format_number(critical[stop - 1], 4)}); treatment {side} than "
-                    "control")
-    elif final:
-        decision = f"stop at the final look {n}: do not reject H0"
-    else:
-        decision = f"continue: no boundary crossed in {n} look(s)"
     return SequentialAnalysis(
         z_values=z, information_fractions=t, critical_values=critical, crossed=crossed,
-        stop_look=stop, reject=bool(stop), decision=decision, design=design,
+        stop_look=stop, reject=bool(stop), decision=_decision(z, critical, stop, final),
+        design=design,
     )
 
+
+def _critical_values_at(design: GroupSequentialDesign, t: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The design's critical values at the observed fractions ``t`` (recomputed by the
+    spending function when they differ from the plan), and whether the last look is final."""
+    planned = design.information_fractions
+    if t.size <= planned.size and np.allclose(t, planned[: t.size], rtol=0, atol=1e-9):
+        return design.critical_values[: t.size], t.size == planned.size
+    if design.method in SPENDING_METHODS[:-1]:
+        critical = boundaries(
+            t, alpha=design.alpha, method=design.method, gamma=design.gamma, rho=design.rho,
+            alternative=design.alternative,
+        ).critical_values
+        return critical, bool(t[-1] >= planned[-1])
+    raise ValueError(
+        f"information_fractions {t.tolist()} do not match the planned looks "
+        f"{planned.tolist()}; a {design.method!r} design fixes its looks in advance (use a "
+        "spending-function design to look at other times)"
+    )
+
+
+def _decision(z: np.ndarray, critical: np.ndarray, stop: int, final: bool) -> str:
+    """The decision in words: stop and reject, stop at the final look, or continue."""
+    if stop:
+        side = "better" if z[stop - 1] > 0 else "worse"
+        return (f"stop at look {stop}: reject H0 (Z = {format_number(z[stop - 1], 4)}, "
+                f"boundary {format_number(critical[stop - 1], 4)}); treatment {side} than "
+                "control")
+    if final:
+        return f"stop at the final look {z.size}: do not reject H0"
+    return f"continue: no boundary crossed in {z.size} look(s)"
