@@ -955,3 +955,67 @@ def test_explain_reads_the_residual_chi_square_against_its_df():
     curved = 0.02 + 0.03 * np.exp(-t / 2)
     assert "in line with its df" in trend_test(t, straight, se).explain()
     assert "far above its df" in trend_test(t, curved, se / 10).explain()
+
+
+# Every public function and method, one argument at a time replaced by a hostile value: only a
+# ValueError or TypeError that names the argument, no NaN, no numpy warning, nothing that runs
+# away (n_days or n_experiments of 10**12 are refused before anything is drawn).
+HOSTILE = st.sampled_from([
+    None, "abc", "", True, np.bool_(False), np.nan, np.inf, -np.inf, 1e308, -1e308, 1e200, 0,
+    -1, 0.0, 5e-324, 10**12, 10**30, -10**30, [], [[1.0]], [np.nan], [0.05, 0.1], {"a": 1},
+    complex(1, 1), object(),
+])
+SMALL = dict(NOVELTY, n_days=8, new_users_per_day=500)
+MANY = simulate_daily_effects(**SMALL, n_experiments=5, rng=1)
+ONE = simulate_daily_effects(**SMALL, rng=1)
+FIT = fit_decay(np.arange(8.0), 0.01 + 0.03 * np.exp(-np.arange(8.0) / 2), 0.001)
+PUBLIC = {
+    "daily_effects": (daily_effects, dict(
+        day=[0, 1, 2], n_control=[100, 100, 100], sum_control=[10, 12, 11],
+        n_treatment=[100, 100, 100], sum_treatment=[13, 12, 15], alpha=0.05)),
+    "daily_effects_continuous": (daily_effects, dict(
+        day=[0, 1, 2], n_control=[100, 100, 100], sum_control=[10, 12, 11],
+        n_treatment=[100, 100, 100], sum_treatment=[13, 12, 15],
+        sum_sq_control=[50, 50, 50], sum_sq_treatment=[60, 60, 60])),
+    "trend_test": (trend_test, dict(time=[0, 1, 2, 3], effect=[0.05, 0.04, 0.02, 0.02],
+                                    se=[0.01] * 4, scale="estimated", alternative="smaller",
+                                    alpha=0.05)),
+    "fit_decay": (fit_decay, dict(time=[0, 1, 2, 3, 4, 5],
+                                  effect=[0.05, 0.04, 0.03, 0.025, 0.022, 0.021],
+                                  se=[0.01] * 6, tau_bounds=(0.5, 50.0), alpha=0.05)),
+    "simulate_daily_effects": (simulate_daily_effects, dict(SMALL, sd=None, metric="binary",
+                                                            n_experiments=None, rng=1)),
+    "simulate_daily_effects_continuous": (simulate_daily_effects, dict(
+        CONTINUOUS, n_days=6, new_users_per_day=300, n_experiments=2, rng=1)),
+    "trend_test_power": (trend_test_power, dict(simulation=MANY, by="exposure_day", max_day=5,
+                                                scale="known", alternative="two-sided",
+                                                alpha=0.05)),
+    "by_exposure_day": (ONE.by_exposure_day, dict(max_day=5)),
+    "on_calendar_day": (ONE.on_calendar_day, dict(day=5)),
+    "predict": (FIT.predict, dict(time=[0.0, 1.0, 30.0])),
+}
+# A changed argument can make another one wrong: then the error names that one.
+RELATED = {"day": ("n_control",), "time": ("effect",), "new_users_per_day": ("n_days",),
+           "long_run_effect": ("baseline",), "amplitude": ("baseline",), "tau": ("baseline",)}
+
+
+@pytest.mark.parametrize("label", list(PUBLIC))
+@settings(max_examples=30)
+@given(data=st.data())
+def test_fuzz_every_public_function_one_bad_argument(label, data):
+    func, valid = PUBLIC[label]
+    name = data.draw(st.sampled_from(sorted(valid)), label="argument")
+    kwargs = dict(valid, **{name: data.draw(HOSTILE, label="value")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            result = func(**kwargs)
+        except (ValueError, TypeError) as exc:
+            names = (name,) + RELATED.get(name, ())
+            assert any(n in str(exc) for n in names), str(exc)
+        else:
+            if isinstance(result, (np.ndarray, np.floating)):
+                assert not np.isnan(result).any()
+            else:
+                assert_no_nan(result)
+                result.explain()

@@ -11,6 +11,7 @@ bad input.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -1032,3 +1033,66 @@ def test_fuzz_msprt_bad_input(tau2, variances):
         msprt([0.1], variances, tau2=tau2)
     except (ValueError, TypeError) as exc:
         assert "tau2" in str(exc) or "variances" in str(exc)
+
+
+# Every public function, one argument at a time replaced by a hostile value: only a ValueError
+# or TypeError that names the argument, no NaN, no numpy warning, nothing that runs away.
+HOSTILE = st.sampled_from([
+    None, "abc", "", True, np.bool_(False), np.nan, np.inf, -np.inf, 1e308, -1e308, 0, -1, 0.0,
+    5e-324, 10**12, 10**30, -10**30, [], [[1.0]], [np.nan], [0.05, 0.1], {"a": 1}, complex(1, 1),
+    object(),
+])
+DESIGN = boundaries(3)
+PUBLIC = {
+    "alpha_spending": (alpha_spending, dict(
+        information_fractions=[0.5, 1.0], alpha=0.05, method="hsd", gamma=-4.0,
+        alternative="two-sided", convention="per-side")),
+    "boundaries": (boundaries, dict(looks=3, alpha=0.05, method="power", rho=2.0,
+                                    alternative="larger")),
+    "boundaries_user": (boundaries, dict(looks=2, alpha=0.05, method="user",
+                                         cumulative_alpha=[0.01, 0.05])),
+    "crossing_probabilities": (crossing_probabilities, dict(design=DESIGN, drift=2.0)),
+    "design_characteristics": (design_characteristics, dict(design=DESIGN, power=0.8)),
+    "peeking_false_positive_rate": (peeking_false_positive_rate, dict(looks=5, alpha=0.05)),
+    "simulate_z_streams": (simulate_z_streams, dict(n_experiments=10, looks=5, drift=1.0,
+                                                    rng=1)),
+    "simulate_peeking": (simulate_peeking, dict(n_experiments=100, n_looks=5, alpha=0.05,
+                                                rng=1, drift=0.5)),
+    "sequential_analysis": (sequential_analysis, dict(
+        z_values=[1.0, 2.0], information_fractions=[1 / 3, 2 / 3], design=DESIGN)),
+    "msprt": (msprt, dict(estimates=[0.1, 0.2], variances=[0.01, 0.005], tau2=0.01,
+                          alpha=0.05, null=0.0)),
+    "compare_designs": (compare_designs, dict(n_experiments=50, looks=3, drift=2.8, alpha=0.05,
+                                              tau2=1.0, rng=1)),
+}
+# A changed argument can make another one wrong: then the error names that one.
+RELATED = {("boundaries_user", "looks"): "cumulative_alpha",
+           ("sequential_analysis", "information_fractions"): "z_values"}
+
+
+def assert_finite_record(result) -> None:
+    values = vars(result).values() if hasattr(result, "__dataclass_fields__") else [result]
+    for value in values:
+        if isinstance(value, pd.DataFrame):
+            value = value.select_dtypes("number").to_numpy()
+        if isinstance(value, (float, np.ndarray)) and np.asarray(value).dtype.kind == "f":
+            assert not np.isnan(value).any()
+
+
+@pytest.mark.parametrize("label", list(PUBLIC))
+@settings(max_examples=30)
+@given(data=st.data())
+def test_fuzz_every_public_function_one_bad_argument(label, data):
+    func, valid = PUBLIC[label]
+    name = data.draw(st.sampled_from(sorted(valid)), label="argument")
+    kwargs = dict(valid, **{name: data.draw(HOSTILE, label="value")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            result = func(**kwargs)
+        except (ValueError, TypeError) as exc:
+            assert name in str(exc) or RELATED.get((label, name), "?") in str(exc), str(exc)
+        else:
+            assert_finite_record(result)
+            if hasattr(result, "explain"):
+                result.explain()
