@@ -3,7 +3,7 @@ r"""Novelty and primacy: treatment effects that change as users get used to a ch
 A new feature often moves a metric at first because it is new (novelty: the effect fades) or
 hurts it at first because users must unlearn the old one (primacy: the effect grows). The
 average effect of a one- or two-week experiment then answers the wrong question: it mixes the
-first days of every user with the few later days of the earliest users. This module models
+first days of every user with the few later days of the earliest users. This package models
 the effect on a user's t-th day since first exposure as
 
 .. math:: \Delta(t) = a + b\,e^{-t/\tau},

@@ -95,7 +95,6 @@ def _too_large() -> ValueError:
                       "sums overflow")
 
 
-
 def _exp_decay(time, tau):
     """exp(-time / tau) for time >= 0: 0 where time / tau overflows (a tau of 1e-320 days)."""
     with np.errstate(over="ignore"):

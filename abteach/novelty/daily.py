@@ -228,4 +228,3 @@ def daily_effects(
         mean_treatment=m_t, n_control=np.array(n_c), n_treatment=np.array(n_t),
         metric="binary" if binary else "continuous", alpha=alpha,
     )
-

@@ -351,4 +351,3 @@ def fit_decay(time, effect, se, *, tau_bounds=None, alpha: float = 0.05) -> Deca
         tau_bounds=bounds,
         alpha=alpha,
     )
-

@@ -91,7 +91,7 @@ class SimulatedDailyEffects(Record):
 
         Every point compares users of the same age in the experiment: this series shows the
         decay a + b exp(-t / tau) itself. Late ages hold only the earliest cohorts, so
-        their standard errors grow. Points share returning users (module docstring).
+        their standard errors grow. Points share returning users (see :mod:`abteach.novelty`).
         """
         days = self.n_days if max_day is None else check_int("max_day", max_day,
                                                               minimum=0) + 1
@@ -263,7 +263,8 @@ def simulate_daily_effects(
     sd : float, optional
         Standard deviation of one user-day's value (continuous metric only).
     n_days : int
-        Length of the experiment (>= 2).
+        Length of the experiment (>= 2); ``16 * n_days**2`` (times ``n_experiments``) may
+        be at most 2**28, the numbers drawn and held at once.
     new_users_per_day : int or array of int, shape (n_days,)
         Users arriving each day (>= 0; at least 2 on the first day).
     return_rate : float
@@ -360,4 +361,3 @@ def simulate_daily_effects(
         new_users=new, metric=metric, profile=profile, long_run_effect=a,
         amplitude=amplitude, tau=tau, baseline=baseline, sd=sd, return_rate=r,
     )
-

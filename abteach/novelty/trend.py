@@ -118,8 +118,8 @@ def trend_test(
     for a one-sided test), primacy as a positive one. The test detects any monotone drift,
     not only an exponential one; :func:`fit_decay` estimates where the effect settles.
 
-    Independence: the test assumes the points are independent (module docstring). That
-    holds in :func:`simulate_daily_effects` for every series. In real data, points that
+    Independence: the test assumes the points are independent (see :mod:`abteach.novelty`).
+    That holds in :func:`simulate_daily_effects` for every series. In real data, points that
     share returning users are correlated and the test rejects too often; the cohorts active
     on one calendar day (:meth:`SimulatedDailyEffects.on_calendar_day`) are independent, and
     with all days the valid analysis is user-level with standard errors clustered by user.
@@ -216,4 +216,3 @@ def trend_test(
         alternative=alternative,
         alpha=alpha,
     )
-

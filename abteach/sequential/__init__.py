@@ -76,7 +76,7 @@ Robbins, H. (1970), Statistical methods related to the law of the iterated logar
 of Mathematical Statistics* 41, 1397-1409.
 """
 
-from abteach.sequential._checks import MAX_LOOKS, MIN_INFORMATION_STEP
+from abteach.sequential._checks import MAX_DRIFT, MAX_LOOKS, MIN_ALPHA, MIN_INFORMATION_STEP
 from abteach.sequential._recursion import MIN_SPEND
 from abteach.sequential.always_valid import MixtureSPRT, msprt
 from abteach.sequential.boundaries import (
@@ -99,8 +99,10 @@ from abteach.sequential.spending import CLASSIC_METHODS, METHODS, SPENDING_METHO
 
 __all__ = [
     "CLASSIC_METHODS",
+    "MAX_DRIFT",
     "MAX_LOOKS",
     "METHODS",
+    "MIN_ALPHA",
     "MIN_INFORMATION_STEP",
     "MIN_SPEND",
     "SPENDING_METHODS",

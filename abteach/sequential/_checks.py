@@ -123,6 +123,7 @@ def _check_parameters(method: str, gamma, rho, cumulative_alpha) -> tuple:
             raise ValueError(f"rho must be in (0, 50], got {rho!r}")
     return gamma, rho
 
+
 def _check_user_spending(cumulative_alpha, n_looks: int, alpha: float) -> np.ndarray:
     spent = as_float_array("cumulative_alpha", cumulative_alpha)
     if spent.ndim != 1 or spent.size != n_looks:
@@ -143,4 +144,3 @@ def _check_user_spending(cumulative_alpha, n_looks: int, alpha: float) -> np.nda
             f"{spent[i + 1].item()!r} (at indices {i} and {i + 1})"
         )
     return spent
-

@@ -277,10 +277,8 @@ def _classic_constant(t, shape, alpha, alternative) -> tuple[float, np.ndarray]:
     return c, last["crossed"]
 
 
-
 def _expected_fraction(t: np.ndarray, stop: np.ndarray) -> np.ndarray:
     """E[information fraction at the end]: stop at look k < K with probability stop[..., k],
     otherwise run to the last look."""
     early = stop[..., :-1]
     return np.sum(early * t[:-1], axis=-1) + t[-1] * (1.0 - np.sum(early, axis=-1))
-

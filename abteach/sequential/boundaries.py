@@ -72,7 +72,6 @@ _DESCRIPTION = {
 _NULL = np.zeros(1)  # drift 0, for the recursion
 
 
-
 @dataclass(frozen=True, repr=False, eq=False)
 class GroupSequentialDesign(Record):
     """A group-sequential design: critical values per look (see :func:`boundaries`).
@@ -171,8 +170,8 @@ def boundaries(
       1e-30 (the first of hundreds of ``ld-obf`` looks) gives :math:`b_k = \infty`: that look
       cannot stop the experiment.
 
-    Probabilities come from the recursive numerical integration described in the module
-    docstring (accurate to about 1e-9).
+    Probabilities come from the recursive numerical integration of Armitage, McPherson & Rowe
+    (1969) described in :mod:`abteach.sequential` (accurate to about 1e-9).
 
     Parameters
     ----------
@@ -180,7 +179,8 @@ def boundaries(
         A number of equally spaced looks K (fractions 1/K, 2/K, ..., 1), or the information
         fractions of the looks, strictly increasing in (0, 1], e.g. ``[0.3, 0.6, 0.8]``.
     alpha : float
-        Type I error: two-sided total (alpha/2 per side) unless ``alternative`` is one-sided.
+        Type I error: two-sided total (alpha/2 per side) unless ``alternative`` is one-sided;
+        at least 1e-12 (``MIN_ALPHA``).
     method : {"obf", "pocock", "ld-obf", "ld-pocock", "hsd", "power", "user"}
     gamma : float, required for and only for ``"hsd"``
     rho : float, required for and only for ``"power"``
@@ -246,7 +246,6 @@ def boundaries(
     )
 
 
-
 def _check_design(design) -> GroupSequentialDesign:
     if not isinstance(design, GroupSequentialDesign):
         raise TypeError(
@@ -272,7 +271,6 @@ class CrossingProbabilities(Record):
     expected_fraction: float | np.ndarray
 
 
-
 def crossing_probabilities(design: GroupSequentialDesign, drift) -> CrossingProbabilities:
     r"""Probability of stopping at each look, by crossing the upper or the lower boundary.
 
@@ -288,6 +286,7 @@ def crossing_probabilities(design: GroupSequentialDesign, drift) -> CrossingProb
     design : GroupSequentialDesign
     drift : float or 1-D array of float
         Expected z-statistic at full information (t = 1); negative for a harmful treatment.
+        At most 1e6 in absolute value (``MAX_DRIFT``).
 
     Returns
     -------
@@ -411,7 +410,6 @@ def design_characteristics(
         power_by_look=np.cumsum(up1[0]),
         design=design,
     )
-
 
 
 def _check_power_above_null(power: float, side_alpha: float, null_crossing: float) -> None:

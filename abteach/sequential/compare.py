@@ -45,7 +45,8 @@ def compare_designs(
     Parameters
     ----------
     n_experiments : int
-        Paths per scenario (simulated in blocks of about 10 million comparisons).
+        Paths per scenario (simulated in blocks of about 10 million comparisons);
+        ``12 * n_experiments * looks`` may be at most 2**28.
     looks : int or sequence of float
     drift : float > 0
         Expected z-statistic at the last look under the alternative (e.g. 2.80 gives the fixed

@@ -159,7 +159,9 @@ def simulate_peeking(
     Parameters
     ----------
     n_experiments : int
+        ``n_experiments * n_looks`` may be at most 2**28 (about 10 s of work).
     n_looks : int
+        At most 1000.
     alpha : float
         Nominal two-sided level of each test.
     rng : numpy.random.Generator or int
@@ -205,4 +207,3 @@ def simulate_peeking(
         alpha=alpha,
         drift=theta,
     )
-

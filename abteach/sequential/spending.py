@@ -109,4 +109,3 @@ def _total_spending(t, alpha, method, gamma, rho, alternative, convention="per-s
     if alternative == "two-sided" and convention == "per-side":
         return 2.0 * _one_sided_spending(t, alpha / 2.0, method, gamma, rho)
     return _one_sided_spending(t, alpha, method, gamma, rho)
-
