@@ -10,7 +10,7 @@ from scipy import stats
 from abteach._validate import as_float_array, broadcast, check_positive
 
 _EPS = np.finfo(float).eps
-#: Below this, effect / se squared is no longer a full-precision floating-point number.
+#: Below this, (effect / se)**2 is no longer a full-precision floating-point number.
 _SMALLEST_RATIO = float(np.sqrt(np.finfo(float).tiny / _EPS))
 
 
@@ -73,21 +73,7 @@ def _series(time, effect, se, *, minimum: int, what: str, nonnegative_time: bool
         z = y / s_min[..., None]
     if not np.isfinite(z).all():
         raise _too_large()
-    _check_resolution(z)
     return t, z, (s_min[..., None] / s) ** 2, s_min
-
-
-def _check_resolution(z: np.ndarray) -> None:
-    """Refuse series whose effects, in units of their smallest standard error, are all so
-    small that their squares lose precision (e.g. se = 1e200 for effects of 0.01): the
-    weighted sums would see rounding noise."""
-    largest = np.abs(z).max(axis=-1)
-    bad = (largest > 0) & (largest < _SMALLEST_RATIO)
-    if bad.any():
-        raise ValueError(
-            "effect is too small relative to se for floating point: every effect / se is below "
-            f"{_SMALLEST_RATIO:.0e}{_first(bad)}; express effect and se in a larger unit"
-        )
 
 
 def _too_large() -> ValueError:

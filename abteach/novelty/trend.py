@@ -9,7 +9,15 @@ from scipy import stats
 
 from abteach._records import Record, brief as _f, format_number
 from abteach._validate import check_alpha, check_alternative, check_choice, scalar_or_array
-from abteach.novelty._series import _EPS, _first, _interval, _pvalue, _series, _too_large
+from abteach.novelty._series import (
+    _EPS,
+    _SMALLEST_RATIO,
+    _first,
+    _interval,
+    _pvalue,
+    _series,
+    _too_large,
+)
 
 __all__ = ["SCALES", "TrendTest", "trend_test"]
 
@@ -190,11 +198,7 @@ def trend_test(
     if scale == "known":
         se_slope, ref_df, df_out = se_known, None, np.inf
     else:
-        if flat.any():
-            raise ValueError(
-                "the effects lie exactly on a straight line: the residual scale is 0 and the "
-                "t statistic with scale='estimated' is undefined" + _first(flat)
-            )
+        _check_residual_scale(flat, z)
         se_slope, ref_df, df_out = se_known * np.sqrt(chi_square / df), df, df
     with np.errstate(all="ignore"):
         statistic = slope / se_slope
@@ -215,4 +219,22 @@ def trend_test(
         scale=scale,
         alternative=alternative,
         alpha=alpha,
+    )
+
+
+def _check_residual_scale(flat: np.ndarray, z: np.ndarray) -> None:
+    """scale="estimated" needs residuals: refuse series that lie on a straight line, or whose
+    effects are so small relative to their standard errors (effect / se below 1e-146) that
+    their squares, and hence the residuals, are lost to floating point."""
+    if not flat.any():
+        return
+    if (np.abs(z).max(axis=-1)[flat] < _SMALLEST_RATIO).any():
+        raise ValueError(
+            "effect is too small relative to se for floating point: every effect / se is below "
+            f"{_SMALLEST_RATIO:.0e}{_first(flat)}, so the residual scale of scale='estimated' "
+            "is lost; express effect and se in a larger unit"
+        )
+    raise ValueError(
+        "the effects lie exactly on a straight line: the residual scale is 0 and the "
+        "t statistic with scale='estimated' is undefined" + _first(flat)
     )
