@@ -41,7 +41,7 @@ import time
 
 import numpy as np
 
-from abteach import sequential
+from abteach.sequential import _recursion
 from abteach.sequential import boundaries
 
 LOOKS = (5, 10, 100, 365)
@@ -90,8 +90,8 @@ def timings() -> dict:
 
 def self_check(results: dict) -> None:
     print("\n2. Accuracy: largest change of the boundaries when every quadrature panel is halved")
-    saved = sequential._PANEL_PER_SD, sequential._MAX_PANEL
-    sequential._PANEL_PER_SD, sequential._MAX_PANEL = saved[0] / 2, saved[1] / 2
+    saved = _recursion._PANEL_PER_SD, _recursion._MAX_PANEL
+    _recursion._PANEL_PER_SD, _recursion._MAX_PANEL = saved[0] / 2, saved[1] / 2
     try:
         for method in ("ld-obf", "pocock"):
             for k in (100, 365):
@@ -101,7 +101,7 @@ def self_check(results: dict) -> None:
                 change = np.max(np.abs(fine.critical_values[keep] - coarse.critical_values[keep]))
                 print(f"   {method:8s} {k:5d} looks: {change:.1e}")
     finally:
-        sequential._PANEL_PER_SD, sequential._MAX_PANEL = saved
+        _recursion._PANEL_PER_SD, _recursion._MAX_PANEL = saved
 
 
 def spotify(python: str | None, timeout: float, results: dict) -> None:

@@ -339,7 +339,7 @@ def test_tau_profile_interval_matches_brute_force():
         assert inside.max() / step <= res.tau_ci_high[i] <= inside.max() * step
 
 
-def test_fit_is_antisymmetric_and_vectorised():
+def test_fit_is_antisymmetric_and_vectorized():
     sim = simulate_daily_effects(**NOVELTY, n_experiments=6, rng=12)
     eff = sim.by_exposure_day()
     res = fit_decay(eff.day, eff.effect, eff.se)
@@ -699,7 +699,19 @@ def test_fit_decay_bad_input(kwargs, error, message):
     (dict(tau=0.0), ValueError, "tau must be > 0, got 0.0"),
     (dict(profile="stable"), ValueError, "amplitude must be 0 for profile 'stable'"),
     (dict(profile="stable", amplitude=0.0), ValueError, "tau must be None for profile"),
-    (dict(baseline=0.99), ValueError, "baseline \\+ effect must be a rate in \\[0, 1\\]"),
+    (dict(baseline=0.99), ValueError,
+     "the treatment rate baseline \\+ long_run_effect \\+/- amplitude exp\\(-k / tau\\) must be in "
+     "\\[0, 1\\] on every day k, got 1.015 on day 0"),
+    (dict(long_run_effect=2.5), ValueError, "the treatment rate baseline \\+ long_run_effect"),
+    (dict(n_days=10**6), ValueError,
+     "16 \\* n_days\\*\\*2 = 16,000,000,000,000 numbers is too large"),
+    (dict(n_days=100, n_experiments=10**6), ValueError,
+     "16 \\* n_experiments \\* n_days\\*\\*2 = 160,000,000,000 numbers is too large"),
+    (dict(CONTINUOUS, baseline=1e200), ValueError,
+     "baseline, long_run_effect, amplitude and sd are too large for floating point"),
+    (dict(CONTINUOUS, sd=1e200), ValueError, "amplitude and sd are too large"),
+    (dict(CONTINUOUS, long_run_effect=1e308, amplitude=1e308), ValueError,
+     "amplitude and sd are too large"),
     (dict(baseline=1.5), ValueError, "baseline must be in \\[0, 1\\], got 1.5"),
     (dict(sd=1.0), ValueError, "sd is only used for metric='continuous'"),
     (dict(metric="continuous"), ValueError, "sd must be given"),
@@ -737,6 +749,41 @@ def test_power_and_views_bad_input():
         one.by_exposure_day(max_day=21)
     with pytest.raises(ValueError, match="max_day must be >= 0"):
         one.by_exposure_day(max_day=-1)
+    with pytest.raises(ValueError, match="needs at least 3 days, got 2: pass max_day >= 2"):
+        trend_test_power(many, max_day=1)
+    two_days = simulate_daily_effects(**dict(NOVELTY, n_days=2), n_experiments=3, rng=1)
+    with pytest.raises(ValueError, match="needs at least 3 days, got 2: simulate n_days >= 3"):
+        trend_test_power(two_days, by="last_day")
+
+
+def test_simulate_with_a_tiny_tau_changes_only_on_the_first_day():
+    """tau = 1e-320 days: exp(-k / tau) underflows to 0 for k >= 1 (no overflow warning), so
+    the curve is a + b on day 0 and a afterwards."""
+    sim = simulate_daily_effects(**dict(NOVELTY, tau=1e-320), rng=1)
+    expected = np.r_[0.025, np.full(20, 0.005)]
+    np.testing.assert_allclose(sim.true_effect_by_exposure_day, expected, rtol=1e-12)
+
+
+def test_decay_predict_checks_time_and_stays_finite():
+    t = np.arange(8.0)
+    fit = fit_decay(t, 0.01 + 0.03 * np.exp(-t / 2), 0.001)
+    with pytest.raises(ValueError, match="time must be >= 0, got -1e\\+200"):
+        fit.predict(-1e200)
+    # far beyond the data the curve is its long-run value a, for any tau
+    np.testing.assert_allclose(fit.predict([1e300]), [fit.long_run_effect], rtol=1e-12)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: trend_test([0, 1, 2, 3], [0.05, 0.04, 0.02, 0.02], 1e200, scale="estimated"),
+     "effect is too small relative to se for floating point"),
+    (lambda: trend_test([0, 1, 2, 3], [0.05, 0.05, 0.05, 0.05], 0.01, scale="estimated"),
+     "the effects lie exactly on a straight line"),
+    (lambda: fit_decay(np.arange(4), np.zeros((2_000_000, 4)), 1.0),
+     "200 tau values \\* 2,000,000 series = 400,000,000 numbers is too large"),
+])
+def test_series_out_of_floating_point_range(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
 
 
 # --- fuzz ------------------------------------------------------------------------------------
@@ -908,3 +955,67 @@ def test_explain_reads_the_residual_chi_square_against_its_df():
     curved = 0.02 + 0.03 * np.exp(-t / 2)
     assert "in line with its df" in trend_test(t, straight, se).explain()
     assert "far above its df" in trend_test(t, curved, se / 10).explain()
+
+
+# Every public function and method, one argument at a time replaced by a hostile value: only a
+# ValueError or TypeError that names the argument, no NaN, no numpy warning, nothing that runs
+# away (n_days or n_experiments of 10**12 are refused before anything is drawn).
+HOSTILE = st.sampled_from([
+    None, "abc", "", True, np.bool_(False), np.nan, np.inf, -np.inf, 1e308, -1e308, 1e200, 0,
+    -1, 0.0, 5e-324, 10**12, 10**30, -10**30, [], [[1.0]], [np.nan], [0.05, 0.1], {"a": 1},
+    complex(1, 1), object(),
+])
+SMALL = dict(NOVELTY, n_days=8, new_users_per_day=500)
+MANY = simulate_daily_effects(**SMALL, n_experiments=5, rng=1)
+ONE = simulate_daily_effects(**SMALL, rng=1)
+FIT = fit_decay(np.arange(8.0), 0.01 + 0.03 * np.exp(-np.arange(8.0) / 2), 0.001)
+PUBLIC = {
+    "daily_effects": (daily_effects, dict(
+        day=[0, 1, 2], n_control=[100, 100, 100], sum_control=[10, 12, 11],
+        n_treatment=[100, 100, 100], sum_treatment=[13, 12, 15], alpha=0.05)),
+    "daily_effects_continuous": (daily_effects, dict(
+        day=[0, 1, 2], n_control=[100, 100, 100], sum_control=[10, 12, 11],
+        n_treatment=[100, 100, 100], sum_treatment=[13, 12, 15],
+        sum_sq_control=[50, 50, 50], sum_sq_treatment=[60, 60, 60])),
+    "trend_test": (trend_test, dict(time=[0, 1, 2, 3], effect=[0.05, 0.04, 0.02, 0.02],
+                                    se=[0.01] * 4, scale="estimated", alternative="smaller",
+                                    alpha=0.05)),
+    "fit_decay": (fit_decay, dict(time=[0, 1, 2, 3, 4, 5],
+                                  effect=[0.05, 0.04, 0.03, 0.025, 0.022, 0.021],
+                                  se=[0.01] * 6, tau_bounds=(0.5, 50.0), alpha=0.05)),
+    "simulate_daily_effects": (simulate_daily_effects, dict(SMALL, sd=None, metric="binary",
+                                                            n_experiments=None, rng=1)),
+    "simulate_daily_effects_continuous": (simulate_daily_effects, dict(
+        CONTINUOUS, n_days=6, new_users_per_day=300, n_experiments=2, rng=1)),
+    "trend_test_power": (trend_test_power, dict(simulation=MANY, by="exposure_day", max_day=5,
+                                                scale="known", alternative="two-sided",
+                                                alpha=0.05)),
+    "by_exposure_day": (ONE.by_exposure_day, dict(max_day=5)),
+    "on_calendar_day": (ONE.on_calendar_day, dict(day=5)),
+    "predict": (FIT.predict, dict(time=[0.0, 1.0, 30.0])),
+}
+# A changed argument can make another one wrong: then the error names that one.
+RELATED = {"day": ("n_control",), "time": ("effect",), "new_users_per_day": ("n_days",),
+           "long_run_effect": ("baseline",), "amplitude": ("baseline",), "tau": ("baseline",)}
+
+
+@pytest.mark.parametrize("label", list(PUBLIC))
+@settings(max_examples=30)
+@given(data=st.data())
+def test_fuzz_every_public_function_one_bad_argument(label, data):
+    func, valid = PUBLIC[label]
+    name = data.draw(st.sampled_from(sorted(valid)), label="argument")
+    kwargs = dict(valid, **{name: data.draw(HOSTILE, label="value")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            result = func(**kwargs)
+        except (ValueError, TypeError) as exc:
+            names = (name,) + RELATED.get(name, ())
+            assert any(n in str(exc) for n in names), str(exc)
+        else:
+            if isinstance(result, (np.ndarray, np.floating)):
+                assert not np.isnan(result).any()
+            else:
+                assert_no_nan(result)
+                result.explain()

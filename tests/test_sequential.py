@@ -11,6 +11,7 @@ bad input.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,6 @@ from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
 import published
-from abteach import sequential as seq
 from abteach.sequential import (
     CLASSIC_METHODS,
     METHODS,
@@ -41,8 +41,10 @@ from abteach.sequential import (
     peeking_false_positive_rate,
     sequential_analysis,
     simulate_peeking,
+    _recursion,
     simulate_z_streams,
 )
+from abteach.sequential._checks import _check_looks
 
 PARAMS = {"hsd": {"gamma": -4.0}, "power": {"rho": 3.0}}
 
@@ -51,7 +53,7 @@ def design(looks, method, **kwargs):
     """boundaries() with the parameter each method needs (user: linear spending)."""
     extra = dict(PARAMS.get(method, {}))
     if method == "user":
-        t = seq._check_looks(looks)
+        t = _check_looks(looks)
         extra["cumulative_alpha"] = kwargs.get("alpha", 0.05) * t
     return boundaries(looks, method=method, **extra, **kwargs)
 
@@ -430,8 +432,8 @@ def test_grid_refinement_changes_little(monkeypatch):
         return out
 
     coarse = run()
-    monkeypatch.setattr(seq, "_PANEL_PER_SD", seq._PANEL_PER_SD / 2)
-    monkeypatch.setattr(seq, "_MAX_PANEL", seq._MAX_PANEL / 2)
+    monkeypatch.setattr(_recursion, "_PANEL_PER_SD", _recursion._PANEL_PER_SD / 2)
+    monkeypatch.setattr(_recursion, "_MAX_PANEL", _recursion._MAX_PANEL / 2)
     fine = run()
     for key in coarse:
         np.testing.assert_allclose(coarse[key], fine[key], rtol=0, atol=1e-8, err_msg=key)
@@ -632,7 +634,7 @@ def test_type_i_error_by_simulation(method):
     assert abs(rate - d.cumulative_alpha[-1]) <= band(0.05, n)
 
 
-# --- analysing a running experiment ----------------------------------------------------------
+# --- analyzing a running experiment ----------------------------------------------------------
 
 
 def test_sequential_analysis_stops_at_first_crossing():
@@ -901,6 +903,52 @@ def test_bad_design_arguments():
         assert text in str(info.value), kwargs
 
 
+@pytest.mark.parametrize("call, error, text", [
+    (lambda: boundaries(5, alpha=1e-13), ValueError,
+     "alpha must be >= 1e-12 for a group-sequential design"),
+    (lambda: boundaries(5, method="pocock", alpha=1e-320), ValueError, "alpha must be >= 1e-12"),
+    (lambda: compare_designs(10, 5, drift=2.8, alpha=1e-320, rng=1), ValueError,
+     "alpha must be >= 1e-12"),
+    (lambda: crossing_probabilities(boundaries(3), 1e7), ValueError,
+     "drift must be in [-1e+06, 1e+06]"),
+    (lambda: crossing_probabilities(boundaries(3), [0.0, -1e200]), ValueError,
+     "got -1e+200 (at index 1)"),
+    (lambda: simulate_z_streams(10, 5, drift=1e308, rng=1), ValueError, "drift must be in"),
+    (lambda: simulate_peeking(10, 5, drift=-1e200, rng=1), ValueError, "drift must be in"),
+    (lambda: simulate_peeking(10**9, 5, rng=1), ValueError,
+     "n_experiments * n_looks = 5,000,000,000 numbers is too large"),
+    (lambda: simulate_peeking(10, 1001, rng=1), ValueError, "n_looks must be <= 1,000, got 1001"),
+    (lambda: simulate_peeking(10, True, rng=1), TypeError, "n_looks must be an integer"),
+    (lambda: compare_designs(10**9, 5, drift=2.8, rng=1), ValueError,
+     "12 * n_experiments * looks (6 rules, 2 scenarios) = 60,000,000,000 numbers is too large"),
+    (lambda: compare_designs(10, 5, drift=1e200, rng=1), ValueError, "drift must be in"),
+    (lambda: compare_designs(10, 5, drift=1e-200, rng=1), ValueError,
+     "drift = 1e-200 is too small for the default tau2 = drift**2"),
+    (lambda: compare_designs(10, 5, drift="2.8", rng=1), TypeError, "drift must be a number"),
+])
+def test_hostile_arguments_are_refused(call, error, text):
+    with pytest.raises(error) as info:
+        call()
+    assert text in str(info.value)
+
+
+@pytest.mark.parametrize("method", ("pocock", "obf", "ld-obf"))
+@pytest.mark.parametrize("alpha", (1e-6, 1e-12))
+def test_one_look_at_a_tiny_alpha_is_the_fixed_test(method, alpha):
+    """One look spends all of alpha: b = z_(1 - alpha/2), here from scipy's tail quantile
+    (1 - alpha/2 rounded in floating point would lose 5 digits of alpha at 1e-12)."""
+    d = boundaries(1, method=method, alpha=alpha)
+    assert d.critical_values[0] == pytest.approx(stats.norm.isf(alpha / 2), rel=1e-9)
+
+
+def test_extreme_drifts_give_certain_crossing():
+    d = boundaries(5)
+    cp = crossing_probabilities(d, [1e6, -1e6])
+    np.testing.assert_allclose(cp.upper[:, 0], [1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(cp.lower[:, 0], [0.0, 1.0], atol=1e-12)
+    assert not np.isnan(cp.expected_fraction).any()
+
+
 def test_bad_other_arguments():
     d = boundaries(3)
     with pytest.raises(ValueError, match="power must be in"):
@@ -917,7 +965,7 @@ def test_bad_other_arguments():
         msprt([1.0], [0.0], tau2=1.0)
     with pytest.raises(ValueError, match="tau2 must be > 0"):
         msprt([1.0], [1.0], tau2=0.0)
-    with pytest.raises(ValueError, match="does not fit"):
+    with pytest.raises(ValueError, match="estimates has shape \\(3,\\), variances has shape"):
         msprt([1.0, 2.0, 3.0], [1.0, 2.0], tau2=1.0)
     with pytest.raises(TypeError, match="rng"):
         simulate_peeking(10, 5, rng=None)
@@ -945,7 +993,7 @@ looks_strategy = st.one_of(st.integers(1, 25), fractions)
        gamma=st.floats(-10, 10), rho=st.floats(0.3, 6),
        alternative=st.sampled_from(("two-sided", "larger", "smaller")))
 def test_fuzz_valid_designs(looks, alpha, method, gamma, rho, alternative):
-    t = seq._check_looks(looks)
+    t = _check_looks(looks)
     extra = {"hsd": {"gamma": gamma}, "power": {"rho": rho},
              "user": {"cumulative_alpha": alpha * t**2}}.get(method, {})
     d = boundaries(looks, alpha=alpha, method=method, alternative=alternative, **extra)
@@ -990,3 +1038,66 @@ def test_fuzz_msprt_bad_input(tau2, variances):
         msprt([0.1], variances, tau2=tau2)
     except (ValueError, TypeError) as exc:
         assert "tau2" in str(exc) or "variances" in str(exc)
+
+
+# Every public function, one argument at a time replaced by a hostile value: only a ValueError
+# or TypeError that names the argument, no NaN, no numpy warning, nothing that runs away.
+HOSTILE = st.sampled_from([
+    None, "abc", "", True, np.bool_(False), np.nan, np.inf, -np.inf, 1e308, -1e308, 0, -1, 0.0,
+    5e-324, 10**12, 10**30, -10**30, [], [[1.0]], [np.nan], [0.05, 0.1], {"a": 1}, complex(1, 1),
+    object(),
+])
+DESIGN = boundaries(3)
+PUBLIC = {
+    "alpha_spending": (alpha_spending, dict(
+        information_fractions=[0.5, 1.0], alpha=0.05, method="hsd", gamma=-4.0,
+        alternative="two-sided", convention="per-side")),
+    "boundaries": (boundaries, dict(looks=3, alpha=0.05, method="power", rho=2.0,
+                                    alternative="larger")),
+    "boundaries_user": (boundaries, dict(looks=2, alpha=0.05, method="user",
+                                         cumulative_alpha=[0.01, 0.05])),
+    "crossing_probabilities": (crossing_probabilities, dict(design=DESIGN, drift=2.0)),
+    "design_characteristics": (design_characteristics, dict(design=DESIGN, power=0.8)),
+    "peeking_false_positive_rate": (peeking_false_positive_rate, dict(looks=5, alpha=0.05)),
+    "simulate_z_streams": (simulate_z_streams, dict(n_experiments=10, looks=5, drift=1.0,
+                                                    rng=1)),
+    "simulate_peeking": (simulate_peeking, dict(n_experiments=100, n_looks=5, alpha=0.05,
+                                                rng=1, drift=0.5)),
+    "sequential_analysis": (sequential_analysis, dict(
+        z_values=[1.0, 2.0], information_fractions=[1 / 3, 2 / 3], design=DESIGN)),
+    "msprt": (msprt, dict(estimates=[0.1, 0.2], variances=[0.01, 0.005], tau2=0.01,
+                          alpha=0.05, null=0.0)),
+    "compare_designs": (compare_designs, dict(n_experiments=50, looks=3, drift=2.8, alpha=0.05,
+                                              tau2=1.0, rng=1)),
+}
+# A changed argument can make another one wrong: then the error names that one.
+RELATED = {("boundaries_user", "looks"): "cumulative_alpha",
+           ("sequential_analysis", "information_fractions"): "z_values"}
+
+
+def assert_finite_record(result) -> None:
+    values = vars(result).values() if hasattr(result, "__dataclass_fields__") else [result]
+    for value in values:
+        if isinstance(value, pd.DataFrame):
+            value = value.select_dtypes("number").to_numpy()
+        if isinstance(value, (float, np.ndarray)) and np.asarray(value).dtype.kind == "f":
+            assert not np.isnan(value).any()
+
+
+@pytest.mark.parametrize("label", list(PUBLIC))
+@settings(max_examples=30)
+@given(data=st.data())
+def test_fuzz_every_public_function_one_bad_argument(label, data):
+    func, valid = PUBLIC[label]
+    name = data.draw(st.sampled_from(sorted(valid)), label="argument")
+    kwargs = dict(valid, **{name: data.draw(HOSTILE, label="value")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            result = func(**kwargs)
+        except (ValueError, TypeError) as exc:
+            assert name in str(exc) or RELATED.get((label, name), "?") in str(exc), str(exc)
+        else:
+            assert_finite_record(result)
+            if hasattr(result, "explain"):
+                result.explain()
