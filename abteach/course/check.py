@@ -24,6 +24,7 @@ encoding, so what a learner sees is what the grader will give.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import math
 import numbers
@@ -199,11 +200,14 @@ class Predicate:
 class Exercise:
     """One checked exercise: its id (``"02.1"``), the notebook variable holding the answer,
     and how to assess it (:class:`Number`, :class:`Choice`, :class:`Boolean`, :class:`Numbers`,
-    :class:`Predicate`)."""
+    :class:`Predicate`), its weight ``points`` and whether it is ``fixed``: the same in every
+    class edition (:mod:`abteach.course.editions`), e.g. a multiple-choice question."""
 
     id: str
     variable: str
     answer: Any
+    points: float = 1
+    fixed: bool = False  # True: its numbers cannot vary between class editions
 
     def evaluate(self, value) -> CheckResult:
         if _unanswered(value):
@@ -245,13 +249,30 @@ def evaluate(exercise_id: str, answer) -> CheckResult:
     return find_exercise(exercise_id).evaluate(answer)
 
 
-def check(exercise_id: str, answer) -> None:
+def _key_available() -> bool:
+    """False inside the grading sandbox, where the answer keys are not mounted."""
+    try:
+        return importlib.util.find_spec("abteach.course.answers.ch01") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def check(exercise_id: str, answer, *, edition: str | None = None) -> None:
     """Check ``answer`` for exercise ``exercise_id`` and print the verdict on one line.
 
     The answer goes through :func:`encode_answer` and :func:`decode_answer` first, as it does
-    when the grader collects it, so the verdict here is the grade.
+    when the grader collects it, so the verdict here is the grade. In a class edition
+    (``edition`` is its tag) and in the grading sandbox the key is not available: the line
+    only says whether an answer is recorded.
     """
-    print(evaluate(exercise_id, decode_answer(encode_answer(answer))))
+    value = decode_answer(encode_answer(answer))
+    if edition is None and _key_available():
+        print(evaluate(exercise_id, value))
+    elif _unanswered(value):
+        print(f"Exercise {exercise_id}: {UNANSWERED} (replace ... with your answer).")
+    else:
+        where = f"class edition {edition}" if edition else "this notebook"
+        print(f"Exercise {exercise_id}: answer recorded; your instructor grades {where}.")
 
 
 class UnsupportedAnswer:

@@ -184,7 +184,8 @@ EXERCISES = (
     Exercise(
         "10.6",
         "msprt_tradeoff",
-        Choice(
+        fixed=True,
+        answer=Choice(
             "b",
             options=("a", "b", "c", "d"),
             hints={
@@ -201,7 +202,8 @@ EXERCISES = (
     Exercise(
         "10.7",
         "convention",
-        Choice(
+        fixed=True,
+        answer=Choice(
             "c",
             options=("a", "b", "c", "d"),
             hints={
