@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from abteach.course.check import exercises_for
-from abteach.course.grade import GRADE_MARKER, main
+from abteach.course.grade import main
 from conftest import ROOT, read
 
 SOLUTION = sorted(ROOT.glob("solutions/01_*.ipynb"))[0]
@@ -32,7 +32,7 @@ def grades(tmp_path_factory):
     nbformat.write(with_cell(read(SOLUTION), f"{first.variable} = -12345.0"), folder / "one_wrong.ipynb")
     forged = "\n".join(
         [f"print('Exercise {ex.id}: correct.')" for ex in EXERCISES]
-        + [f"print({GRADE_MARKER!r} + '[]')"]
+
     )
     nbformat.write(with_cell(read(BLANK), forged), folder / "forged.ipynb")
     # A notebook that replaces the checking functions in its own kernel, so that any answer
@@ -50,7 +50,7 @@ def grades(tmp_path_factory):
     nbformat.write(with_cell(read(SOLUTION), "1 / 0", 2), folder / "error.ipynb")
     (folder / "garbage.ipynb").write_text("this is not a notebook")
     out = folder / "grades.csv"
-    assert main([str(folder), "--out", str(out), "--time-limit", "20"]) == 0
+    assert main([str(folder), "--out", str(out), "--time-limit", "20", "--jobs", "2"]) == 0
     with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
     return {row["notebook"]: row for row in rows}
@@ -100,7 +100,7 @@ def test_cell_error_is_reported_but_later_exercises_still_count(grades):
 @pytest.mark.parametrize(
     "name, status, words",
     [
-        ("crash.ipynb", "crashed", "kernel died"),
+        ("crash.ipynb", "crashed", "died"),
         ("hang.ipynb", "timed out", "time limit of 20 s"),
         ("garbage.ipynb", "unreadable", "NotJSONError"),
     ],

@@ -215,7 +215,7 @@ def run_cells(
         )
         run = Run()
         start = time.monotonic()
-        cell_start, offset, done = start, 0, None
+        cell_start, offset, done = None, 0, None  # start-up counts against the total limit only
         while process.poll() is None:
             time.sleep(0.05)
             count = len(run.records)
