@@ -143,17 +143,17 @@ class Choice:
 
 @dataclass(frozen=True)
 class Boolean:
-    """``True`` or ``False``."""
+    """``True`` or ``False``; the ``hint`` may be given lazily, as a function of no arguments."""
 
     expected: Any
-    hint: str = ""
+    hint: Any = ""
 
     def assess(self, answer) -> tuple[str, str]:
         if not isinstance(answer, (bool, np.bool_)):
             return INCORRECT, f"expected True or False, got {_describe(answer)}."
         if bool(answer) == bool(_resolve(self.expected)):
             return CORRECT, "correct."
-        return INCORRECT, f"not quite. {self.hint}".rstrip()
+        return INCORRECT, f"not quite. {_resolve(self.hint)}".rstrip()
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def _ldobf_text(i) -> str:
 
 def _running_text(i) -> str:
     (z1, z2), (t1, t2) = i["10.4"]["z"], i["10.4"]["t"]
-    return f"information fractions {t1:g} and {t2:g} (not 0.2 and 0.4), with $z$-statistics {z1:g} and\n{z2:g}."
+    return f"information fractions {t1:.2f} and {t2:.2f} (not 0.2 and 0.4), with $z$-statistics {z1:.1f} and\n{z2:.1f}."
 
 
 def _inflation_text(i) -> str:
@@ -77,8 +77,8 @@ SUBSTITUTIONS = (
     Substitution(_pocock_text(PUBLIC_INPUTS), _pocock_text),
     Substitution(_ldobf_text(PUBLIC_INPUTS), _ldobf_text),
     Substitution(_running_text(PUBLIC_INPUTS), _running_text),
-    Substitution("z_so_far = [2.3, 3.2]", lambda i: f"z_so_far = [{', '.join(f'{z:g}' for z in i['10.4']['z'])}]"),
-    Substitution("t_so_far = [0.22, 0.41]", lambda i: f"t_so_far = [{', '.join(f'{t:g}' for t in i['10.4']['t'])}]"),
+    Substitution("z_so_far = [2.3, 3.2]", lambda i: f"z_so_far = [{', '.join(f'{z:.1f}' for z in i['10.4']['z'])}]"),
+    Substitution("t_so_far = [0.22, 0.41]", lambda i: f"t_so_far = [{', '.join(f'{t:.2f}' for t in i['10.4']['t'])}]"),
     Substitution(_inflation_text(PUBLIC_INPUTS), _inflation_text),
 )
 
@@ -122,9 +122,13 @@ def exercises(inputs: dict) -> tuple[Exercise, ...]:
         design = abt.boundaries(INFLATION_LOOKS, method=method)
         return abt.design_characteristics(design, power=power)
 
-    analysis = running_analysis(inputs)
-    z_now, boundary_now = inputs["10.4"]["z"][-1], float(analysis.critical_values[-1])
-    t_now = inputs["10.4"]["t"][-1]
+    z_now, t_now = inputs["10.4"]["z"][-1], inputs["10.4"]["t"][-1]
+
+    def _running_hint() -> str:
+        boundary = float(running_analysis(inputs).critical_values[-1])
+        return (f"At {100 * t_now:.0f}% of the information the Lan-DeMets O'Brien-Fleming boundary, "
+                f"recomputed at the observed fractions, is about {boundary:.2f}: compare Z = {z_now:.1f} "
+                "with it, not with 1.96. abt.sequential_analysis(z, t, plan) tells whether to stop.")
     n, k, m, look = DAILY_LOOKS, POCOCK_LOOKS, LDOBF_LOOKS, ORDINALS[LDOBF_LOOK]
     return (
         Exercise(
@@ -208,10 +212,8 @@ def exercises(inputs: dict) -> tuple[Exercise, ...]:
             "10.4",
             "stop_now",
             Boolean(
-                lambda: analysis.reject,
-                hint=f"At {100 * t_now:.0f}% of the information the Lan-DeMets O'Brien-Fleming boundary, "
-                f"recomputed at the observed fractions, is about {boundary_now:.2f}: compare Z = {z_now:g} "
-                "with it, not with 1.96. abt.sequential_analysis(z, t, plan) tells whether to stop.",
+                lambda: running_analysis(inputs).reject,
+                hint=_running_hint,
             ),
         ),
         Exercise(
