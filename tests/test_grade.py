@@ -116,3 +116,22 @@ def test_broken_submissions_get_zeros_and_a_reason(grades, name, status, words):
 def test_command_line_refuses_a_missing_folder(tmp_path):
     with pytest.raises(SystemExit):
         main([str(tmp_path / "nowhere")])
+
+
+def test_without_a_sandbox_the_grader_refuses_unless_told(tmp_path, monkeypatch, capsys):
+    """A missing protection is reported, never skipped: no bwrap means no grading, except with
+    --no-sandbox, which every row then records."""
+    from abteach.course import sandbox
+
+    monkeypatch.setattr(sandbox, "probe", lambda: ([], "bubblewrap (bwrap) is not installed"))
+    shutil.copy(SOLUTION, tmp_path / SOLUTION.name)
+    out = tmp_path / "grades.csv"
+    with pytest.raises(SystemExit) as stop:
+        main([str(tmp_path), "--out", str(out)])
+    assert stop.value.code == 2 and "--no-sandbox" in capsys.readouterr().err
+    assert not out.exists()
+    assert main([str(tmp_path), "--out", str(out), "--no-sandbox"]) == 0
+    assert "WARNING" in capsys.readouterr().err
+    with open(out, newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert row["sandbox"] == "none (--no-sandbox)" and row["total"] == str(len(EXERCISES))

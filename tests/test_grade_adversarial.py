@@ -11,7 +11,9 @@ import copy
 import csv
 import hashlib
 import os
+import signal
 import socket
+import subprocess
 import sys
 import time
 import uuid
@@ -59,8 +61,9 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def sandbox_processes() -> list[int]:
-    """Processes still running as one of the sandbox uids."""
+def sandbox_processes(grader_pid: int | None = None) -> list[int]:
+    """Processes still running as one of the sandbox uids of a grader (default: this process)."""
+    uids = sandbox.sandbox_uids(grader_pid)
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -68,7 +71,7 @@ def sandbox_processes() -> list[int]:
                 uid = entry.stat().st_uid
             except FileNotFoundError:
                 continue
-            if sandbox.SANDBOX_UID <= uid < sandbox.SANDBOX_UID + 16:
+            if uid in uids:
                 found.append(int(entry.name))
     return found
 
@@ -284,3 +287,33 @@ def test_the_published_solution_earns_only_the_fixed_exercises_on_an_edition(edi
 def test_a_killed_grader_resumes_without_losing_or_duplicating_rows(edition):
     _, first, resumed = edition
     assert resumed == first
+
+
+def test_a_grader_killed_mid_run_loses_no_row(tmp_path):
+    """SIGKILL the grader (and its process group) once it has written its first row, run the
+    same command again: every notebook has exactly one row and no sandbox survives."""
+    require_sandbox()
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    for k in range(3):
+        notebook(SOLUTION, f"student{k}_05_analysis.ipynb", folder, (None, f"extra = {k}"))
+    out = tmp_path / "grades.csv"
+    command = [sys.executable, "-m", "abteach.course.grade", str(folder), "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    grader = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 2):
+        time.sleep(0.2)
+    os.killpg(grader.pid, signal.SIGKILL)
+    grader.wait()
+    first = len(out.read_text().splitlines()) - 1
+    assert 1 <= first < 3, "the grader must be killed after its first row and before its last"
+    again = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    again_pid, (stdout, _) = again.pid, again.communicate(timeout=300)
+    assert again.returncode == 0 and f"resuming: {first} notebook(s)" in stdout
+    rows = list(rows_of(out).values())
+    assert sorted(row["notebook"] for row in rows) == sorted(p.name for p in folder.iterdir())
+    assert len(out.read_text().splitlines()) == 4 and {row["total"] for row in rows} == {"8"}
+    time.sleep(1)
+    assert sandbox_processes(grader.pid) == [] and sandbox_processes(again_pid) == []

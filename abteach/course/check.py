@@ -14,11 +14,12 @@ which prints one line, never a traceback:
 The expected answers live in ``abteach.course.answers.chNN`` (one module per chapter) as a tuple
 ``EXERCISES`` of :class:`Exercise` records. An expected value is computed with ``abteach``
 itself when first needed, so an answer key cannot drift from the library. The grader
-(:mod:`abteach.course.grade`) never trusts the learner's kernel: its last cell only sends the answer
-variables out as plain data (:func:`answers_json`), and the grader's own process checks them
-(:func:`grade_answers_json`). Printed lines, or a notebook that replaces functions of this
-module in its kernel, cannot change a grade. :func:`check` sends every answer through the same
-encoding, so what a learner sees is what the grader will give.
+(:mod:`abteach.course.grade`) never trusts the learner's code: its sandboxed runner only sends the
+answer variables out as plain data (:func:`encode_answer`, as :func:`answers_json` does), and
+the grader's own process decodes and checks them (as :func:`grade_answers_json` does). Printed
+lines, or a notebook that replaces functions of this module, cannot change a grade.
+:func:`check` sends every answer through the same encoding, so what a learner sees is what the
+grader will give.
 """
 
 from __future__ import annotations

@@ -262,8 +262,7 @@ def grade_folder(paths: list[Path], gradebook: Gradebook, *, jobs: int = 1, feed
             gradebook.add(grade.gradebook_row(), grade.long_rows())
             if feedback is not None:
                 feedback.mkdir(parents=True, exist_ok=True)
-                safe = re.sub(r"[^A-Za-z0-9._-]+", "_", grade.student) or "student"
-                (feedback / f"{safe}_ch{grade.chapter or 0:02d}.md").write_text(grade.feedback())
+                (feedback / f"{Path(grade.notebook).stem}.md").write_text(grade.feedback())
             report(f"{grade.notebook}: {_number(grade.total)}/{_number(grade.out_of)} {grade.status} "
                    f"{grade.reason}".rstrip())
             grades.append(grade)
@@ -282,7 +281,8 @@ def main(argv=None) -> int:
     parser.add_argument("--time-limit", type=float, default=300.0, help="seconds per notebook (default 300)")
     parser.add_argument("--cell-time-limit", type=float, default=120.0, help="seconds per cell (default 120)")
     parser.add_argument("--memory", type=float, default=3.0, help="address space per notebook, GiB (default 3)")
-    parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at the same time (default 1)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help=f"notebooks graded at the same time (default 1, at most {sandbox.UIDS_PER_GRADER})")
     parser.add_argument("--chapter", type=int, help="the assignment's chapter (other chapters get zero)")
     parser.add_argument("--edition", metavar="SECRET", help="grade the class edition made with this secret")
     parser.add_argument("--feedback", type=Path, help="folder for one Markdown feedback file per notebook")
@@ -294,6 +294,8 @@ def main(argv=None) -> int:
     for name in ("time_limit", "cell_time_limit", "memory", "jobs"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be > 0, got {getattr(args, name):g}")
+    if args.jobs > sandbox.UIDS_PER_GRADER:
+        parser.error(f"--jobs must be <= {sandbox.UIDS_PER_GRADER}, got {args.jobs}")
     paths = sorted(p for p in args.folder.glob("*.ipynb") if not p.name.startswith("."))
     if not paths:
         parser.error(f"no .ipynb files in {str(args.folder)!r}")

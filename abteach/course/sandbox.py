@@ -36,7 +36,8 @@ import abteach
 PACKAGE = Path(abteach.__file__).resolve().parent
 HIDDEN_FOLDERS = ("course/answers",)
 HIDDEN_FILES = ("course/grade.py", "course/gradebook.py", "course/sandbox.py", "course/editions.py")
-SANDBOX_UID = 61000  # + the job's slot, when the grader runs as root
+SANDBOX_UID = 61000  # first uid of the sandboxes when the grader runs as root
+UIDS_PER_GRADER = 16  # so that graders running at the same time never share a uid
 RUN_FOLDER = "/abteach-run"
 WORK_FOLDER = "/home/student"
 ALL_PROTECTIONS = ("filesystem", "network", "pid", "uid", "rlimits")
@@ -61,6 +62,13 @@ class Run:
     killed: str = ""  # "" or why the grader killed the sandbox
     returncode: int | None = None
     stderr: str = ""
+
+
+def sandbox_uids(pid: int | None = None) -> range:
+    """The uids the sandboxes of the grader process ``pid`` (default: this one) run as, when root."""
+    pid = os.getpid() if pid is None else pid
+    first = SANDBOX_UID + UIDS_PER_GRADER * (pid % 2048)
+    return range(first, first + UIDS_PER_GRADER)
 
 
 def _bind_system() -> list[str]:
@@ -181,7 +189,7 @@ def run_cells(
     alarm, outside by the grader, with one second of grace).
     """
     as_root = os.geteuid() == 0
-    uid = SANDBOX_UID + slot if as_root else None
+    uid = sandbox_uids()[slot % UIDS_PER_GRADER] if as_root else None
     with tempfile.TemporaryDirectory(prefix="abteach-grade-") as scratch:
         run_folder, work_folder = Path(scratch, "run"), Path(scratch, "work")
         run_folder.mkdir()
