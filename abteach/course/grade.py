@@ -25,7 +25,7 @@ import queue
 import re
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -258,7 +258,8 @@ def grade_folder(paths: list[Path], gradebook: Gradebook, *, jobs: int = 1, feed
 
     grades = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for grade in pool.map(one, todo):
+        for future in as_completed([pool.submit(one, path) for path in todo]):
+            grade = future.result()
             gradebook.add(grade.gradebook_row(), grade.long_rows())
             if feedback is not None:
                 feedback.mkdir(parents=True, exist_ok=True)
