@@ -54,18 +54,37 @@ def test_public_inputs_reproduce_the_published_notebook_text(chapter):
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 @pytest.mark.parametrize("secret", SECRETS)
-def test_an_edition_refuses_the_published_answers_except_on_fixed_exercises(chapter, secret):
+def test_an_edition_refuses_the_published_answers(chapter, secret):
+    """Numbers differ; the options of the fixed (multiple-choice) exercises are shuffled so that
+    the published letter is wrong. Only a True/False answer can coincide."""
     public = {ex.id: expected(ex) for ex in exercises_for(chapter)}
     for ex in edition_exercises(chapter, secret):
         own = expected(ex)
         if isinstance(own, float):
             assert math.isfinite(own)
         assert ex.evaluate(own).status == CORRECT, ex.id
-        published = ex.evaluate(public[ex.id]).status
-        if ex.fixed:
-            assert published == CORRECT
-        elif not isinstance(own, (bool, np.bool_)):
-            assert published != CORRECT, f"{ex.id}: the published answer is right in edition {secret!r}"
+        if not isinstance(own, (bool, np.bool_)):
+            assert ex.evaluate(public[ex.id]).status != CORRECT, f"{ex.id}: published answer right in {secret!r}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_fixed_exercises_keep_their_options_in_another_order(chapter):
+    from abteach.course.editions import OPTION
+
+    public, edition = exercise_notebook(chapter), edition_notebook(exercise_notebook(chapter), chapter, SECRETS[0])
+    fixed = [ex for ex in exercises_for(chapter) if ex.fixed]
+    assert fixed
+    for ex in fixed:
+        cells = [next(c.source for c in nb.cells if f"Exercise {ex.id}:" in c.source) for nb in (public, edition)]
+        bodies = [sorted(part.strip() for part in OPTION.split(cell)[4::4]) for cell in cells]
+        assert bodies[0] == bodies[1] and cells[0] != cells[1]
+        assert cells[0][: OPTION.search(cells[0]).start()] == cells[1][: OPTION.search(cells[1]).start()]
+        key = next(e for e in edition_exercises(chapter, SECRETS[0]) if e.id == ex.id).answer
+        (_, public_letters, public_bodies), (_, letters, bodies) = (
+            (None, OPTION.split(cell)[2::4], OPTION.split(cell)[4::4]) for cell in cells)
+        right_text = bodies[letters.index(key.expected)].strip()
+        assert right_text == public_bodies[public_letters.index(ex.answer.expected)].strip()
+        assert key.expected != ex.answer.expected
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

@@ -7,7 +7,9 @@ The input numbers of exercise ``NN.k`` are drawn from a generator seeded with
 ``HMAC-SHA256(SECRET, "NN.k")``: the same secret always gives the same edition, and without the
 secret neither the numbers of another exercise nor the expected answers can be derived. The
 published solutions, another edition's answers and the answer keys installed with the package
-earn nothing on an edition (apart from the exercises marked ``fixed``, whose numbers cannot vary).
+earn nothing on an edition. Exercises marked ``fixed`` in the key have no numbers that can vary
+(multiple choice): an edition shuffles their options so that the public letter is wrong, but
+the question is the same, so a learner who read the published solution knows the answer.
 
 A chapter adopts editions in its answer key module (``abteach.course.answers.chNN``) with
 
@@ -31,11 +33,11 @@ import hmac
 import importlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from abteach.course.check import exercises_for
+from abteach.course.check import Choice, exercises_for
 
 
 @dataclass(frozen=True)
@@ -85,11 +87,53 @@ def edition_inputs(chapter: int, secret: str | None) -> dict:
     return {group: module.draw_inputs(group, exercise_rng(secret, group)) for group in module.PUBLIC_INPUTS}
 
 
+def option_order(secret: str, exercise) -> list[int]:
+    """The order of a multiple-choice exercise's options in an edition: position ``j`` shows the
+    public option ``order[j]``; the right option never keeps its public letter."""
+    rng = exercise_rng(secret, f"{exercise.id} options")
+    right = list(exercise.answer.options).index(exercise.answer.expected)
+    while True:
+        order = [int(k) for k in rng.permutation(len(exercise.answer.options))]
+        if order[right] != right:
+            return order
+
+
+def _shuffled(secret: str, exercise):
+    """A ``fixed`` multiple-choice exercise with its options in the edition's order."""
+    choice, order = exercise.answer, option_order(secret, exercise)
+    letters = list(choice.options)
+    public = {letters[k]: j for j, k in enumerate(order)}  # public letter -> position
+    hints = {letters[public[old]]: hint for old, hint in choice.hints.items()}
+    answer = replace(choice, expected=letters[public[choice.expected]], hints=hints)
+    return replace(exercise, answer=answer)
+
+
 def edition_exercises(chapter: int, secret: str | None):
-    """The answer key of ``chapter`` for the edition of ``secret`` (None: the public edition)."""
+    """The answer key of ``chapter`` for the edition of ``secret`` (None: the public edition).
+
+    Numbers come from the edition's inputs; the options of multiple-choice exercises (which are
+    ``fixed``: their numbers cannot vary) are shuffled so that the public letter is wrong."""
     if secret is None:
         return exercises_for(chapter)
-    return tuple(_module(chapter).exercises(edition_inputs(chapter, secret)))
+    return tuple(_shuffled(secret, ex) if isinstance(ex.answer, Choice) else ex
+                 for ex in _module(chapter).exercises(edition_inputs(chapter, secret)))
+
+
+OPTION = re.compile(r"^- (\*\*)?([a-z])\.(\*\*)? ", re.MULTILINE)
+
+
+def _reorder_options(source: str, order: list[int]) -> str:
+    """The Markdown option list ``- a. ...`` (or ``- **a.** ...``) of a cell in a new order."""
+    starts = [m.start() for m in OPTION.finditer(source)]
+    if len(starts) != len(order):
+        raise ValueError(f"expected {len(order)} options in the cell, found {len(starts)}:\n{source}")
+    end = len(source.rstrip("\n"))
+    items = [source[a:b].rstrip("\n") for a, b in zip(starts, starts[1:] + [end])]
+    bodies = [OPTION.sub("", item, count=1) for item in items]
+    bold = OPTION.match(items[0]).group(1) or ""
+    letters = [OPTION.match(item).group(2) for item in items]
+    lines = [f"- {bold}{letters[j]}.{bold} {bodies[k]}" for j, k in enumerate(order)]
+    return source[: starts[0]] + "\n".join(lines) + source[end:]
 
 
 def edition_notebook(exercise_nb, chapter: int, secret: str):
@@ -105,6 +149,10 @@ def edition_notebook(exercise_nb, chapter: int, secret: str):
                              f"expected {sub.count}: update SUBSTITUTIONS")
         for cell in nb.cells:
             cell.source = cell.source.replace(sub.old, sub.new(inputs))
+    for ex in exercises_for(chapter):
+        if isinstance(ex.answer, Choice):
+            cell = next(c for c in nb.cells if c.cell_type == "markdown" and f"Exercise {ex.id}:" in c.source)
+            cell.source = _reorder_options(cell.source, option_order(secret, ex))
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = re.sub(r"(check\(\s*['\"]\d\d\.\d+['\"]\s*,[^\n]*?)\)\s*$",
