@@ -279,9 +279,9 @@ def main(argv=None) -> int:
     parser.add_argument("folder", type=Path, help="folder holding the submitted .ipynb files")
     parser.add_argument("--out", type=Path, default=Path("grades.csv"), help="gradebook CSV (one row per notebook)")
     parser.add_argument("--long-out", type=Path, help="per-exercise CSV (default: OUT with _exercises)")
-    parser.add_argument("--time-limit", type=float, default=300.0, help="seconds per notebook (default 300)")
-    parser.add_argument("--cell-time-limit", type=float, default=120.0, help="seconds per cell (default 120)")
-    parser.add_argument("--memory", type=float, default=3.0, help="address space per notebook, GiB (default 3)")
+    parser.add_argument("--time-limit", type=float, default=300.0, help="seconds per notebook (default 300 s)")
+    parser.add_argument("--cell-time-limit", type=float, default=120.0, help="seconds per cell (default 120 s)")
+    parser.add_argument("--memory", type=float, default=3.0, help="address space per notebook (default 3 GiB)")
     parser.add_argument("--jobs", type=int, default=1,
                         help=f"notebooks graded at the same time (default 1, at most {sandbox.UIDS_PER_GRADER})")
     parser.add_argument("--chapter", type=int, help="the assignment's chapter (other chapters get zero)")
