@@ -49,6 +49,9 @@ def grades(tmp_path_factory):
     nbformat.write(with_cell(read(BLANK), "import time\ntime.sleep(600)", 1), folder / "hang.ipynb")
     nbformat.write(with_cell(read(SOLUTION), "1 / 0", 2), folder / "error.ipynb")
     (folder / "garbage.ipynb").write_text("this is not a notebook")
+    odd = read(SOLUTION)
+    odd.metadata["abteach"] = 5  # not the dict the grader writes: the file name gives the chapter
+    nbformat.write(odd, folder / f"{SOLUTION.stem}_odd_metadata.ipynb")
     out = folder / "grades.csv"
     assert main([str(folder), "--out", str(out), "--time-limit", "20", "--jobs", "2"]) == 0
     with open(out, newline="") as handle:
@@ -63,7 +66,7 @@ def points(row):
 def test_one_row_per_notebook_and_a_column_per_exercise(grades):
     assert sorted(grades) == sorted(
         ["blank.ipynb", "crash.ipynb", "error.ipynb", "forged.ipynb", "garbage.ipynb", "patched.ipynb",
-         "hang.ipynb", "one_wrong.ipynb", "solved.ipynb"]
+         "hang.ipynb", "one_wrong.ipynb", "solved.ipynb", f"{SOLUTION.stem}_odd_metadata.ipynb"]
     )
     assert all(set(ex.id for ex in EXERCISES) <= set(row) for row in grades.values())
 
@@ -73,6 +76,11 @@ def test_solution_gets_full_marks(grades):
     assert points(row) == ["1"] * len(EXERCISES)
     assert row["total"] == row["out_of"] == str(len(EXERCISES))
     assert row["status"] == "graded" and row["reason"] == ""
+
+
+def test_odd_metadata_falls_back_to_the_file_name(grades):
+    row = grades[f"{SOLUTION.stem}_odd_metadata.ipynb"]
+    assert (row["chapter"], row["total"], row["status"]) == ("01", str(len(EXERCISES)), "graded")
 
 
 def test_blank_gets_zero_without_crashing(grades):

@@ -232,7 +232,8 @@ def _chapter_hint(path: Path) -> int | None:
     """The chapter a notebook seems to be (for the gradebook's columns), or None."""
     try:
         nb = nbformat.read(path, as_version=4)
-        declared = nb.metadata.get("abteach", {}).get("chapter")
+        section = nb.metadata.get("abteach")
+        declared = section.get("chapter") if isinstance(section, dict) else None
         return declared if isinstance(declared, int) else chapter_from_name(submitter(path.name, {}).original)
     except Exception:
         return chapter_from_name(submitter(path.name, {}).original)
@@ -253,6 +254,10 @@ def grade_folder(paths: list[Path], gradebook: Gradebook, *, jobs: int = 1, feed
         slot = slots.get()
         try:
             return grade_notebook(path, slot=slot, **options)
+        except Exception as exc:  # a notebook the grader did not foresee must not stop the run
+            return Grade(path.name, sha256_of(path), student=path.stem, edition=edition, status="crashed",
+                         reason=f"the grader could not grade it: {type(exc).__name__}: {exc}"[:300],
+                         sandbox=options.get("protections", ""))
         finally:
             slots.put(slot)
 

@@ -63,7 +63,8 @@ def submitter(file_name: str, metadata) -> Submitter:
     original = DUPLICATE_SUFFIX.sub("", COPY_PREFIX.sub("", original))
     if COPY_PREFIX.match(stem) or DUPLICATE_SUFFIX.search(stem):
         lms = lms or "colab"
-    declared = metadata.get("abteach", {}).get("student") if hasattr(metadata, "get") else None
+    section = metadata.get("abteach") if hasattr(metadata, "get") else None
+    declared = section.get("student") if isinstance(section, dict) else None
     if isinstance(declared, str) and declared.strip():
         student = declared.strip()
     return Submitter(student or stem, lms_id, lms, original)
