@@ -300,6 +300,11 @@ def main(argv=None) -> int:
     for name in ("time_limit", "cell_time_limit", "memory", "jobs"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be > 0, got {getattr(args, name):g}")
+    if args.edition is not None:
+        try:
+            edition_tag(args.edition)
+        except ValueError as exc:
+            parser.error(f"--edition: {exc}")
     if args.jobs > sandbox.UIDS_PER_GRADER:
         parser.error(f"--jobs must be <= {sandbox.UIDS_PER_GRADER}, got {args.jobs}")
     paths = sorted(p for p in args.folder.glob("*.ipynb") if not p.name.startswith("."))

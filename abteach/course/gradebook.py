@@ -57,7 +57,7 @@ def submitter(file_name: str, metadata) -> Submitter:
     for name, pattern in LMS_PATTERNS:
         match = pattern.match(stem)
         if match:
-            student, lms_id, lms = match["student"], match["lms_id"] or "", name
+            student, lms_id, lms = match["student"], match.groupdict().get("lms_id") or "", name
             original = match["original"] or ""
             break
     original = DUPLICATE_SUFFIX.sub("", COPY_PREFIX.sub("", original))
