@@ -145,7 +145,7 @@ def hostile(tmp_path_factory):
     notebook(SOLUTION, "Jane Roe_4242_assignsubmission_file_05_analysis.ipynb", folder, drop_metadata=True)
     notebook(BLANK, "Copy of 05_analysis.ipynb", folder, drop_metadata=True)
     assert main([str(folder), "--out", str(out), "--jobs", "2", "--chapter", "5", "--time-limit", "60",
-                 "--cell-time-limit", "10", "--memory", "3"]) == 0
+                 "--cell-time-limit", "20", "--memory", "3"]) == 0
     written = out.read_bytes()
     time.sleep(4)  # a surviving daemon would rewrite grades.csv now
     accepted = []

@@ -100,7 +100,7 @@ def _bind_python() -> list[str]:
         args += ["--ro-bind", prefix, prefix]
     args += ["--ro-bind", str(PACKAGE), str(PACKAGE)]
     for folder in HIDDEN_FOLDERS:
-        args += ["--tmpfs", str(PACKAGE / folder)]
+        args += ["--tmpfs", str(PACKAGE / folder), "--remount-ro", str(PACKAGE / folder)]
     for name in HIDDEN_FILES:
         if (PACKAGE / name).exists():
             args += ["--ro-bind", "/dev/null", str(PACKAGE / name)]
@@ -190,7 +190,7 @@ def run_cells(
     """
     as_root = os.geteuid() == 0
     uid = sandbox_uids()[slot % UIDS_PER_GRADER] if as_root else None
-    with tempfile.TemporaryDirectory(prefix="abteach-grade-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="abteach-grade-", ignore_cleanup_errors=True) as scratch:
         run_folder, work_folder = Path(scratch, "run"), Path(scratch, "work")
         run_folder.mkdir()
         work_folder.mkdir()
