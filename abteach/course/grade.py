@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import queue
 import re
 import sys
@@ -36,7 +35,6 @@ from abteach.course.check import CORRECT, INCORRECT, Exercise
 from abteach.course.editions import edition_exercises, edition_tag
 from abteach.course.gradebook import Gradebook, chapter_from_name, submitter
 
-STATUSES = ("correct", "wrong", "not answered", "error", "timed out")
 
 
 @dataclass
