@@ -31,10 +31,9 @@ from pathlib import Path
 import nbformat
 
 from abteach.course import sandbox
-from abteach.course.check import CORRECT, INCORRECT, Exercise
+from abteach.course.check import CORRECT, INCORRECT, Exercise, UnsupportedAnswer, decode_answer
 from abteach.course.editions import edition_exercises, edition_tag
 from abteach.course.gradebook import Gradebook, chapter_from_name, submitter
-
 
 
 @dataclass
@@ -118,44 +117,52 @@ def _check_cells(nb, exercises) -> dict[str, int]:
     return found
 
 
-def _assess(exercises: list[Exercise], nb, run: sandbox.Run, kill_status: str) -> tuple[list[ExerciseGrade], str]:
-    from abteach.course.check import decode_answer
+def _value(answers: dict, name: str):
+    """The decoded answer ``name`` sent by the runner (``...`` when absent)."""
+    if name not in answers:
+        return Ellipsis
+    try:
+        return decode_answer(answers[name])
+    except Exception:  # whatever the sandbox wrote into its results file, it is only a wrong answer
+        return UnsupportedAnswer("undecodable answer")
 
-    ends = {r["cell"]: r for r in run.records if r.get("event") == "end" and isinstance(r.get("cell"), int)}
-    answers = {}
-    for record in run.records:
-        if record.get("event") == "end" and isinstance(record.get("answers"), dict):
-            answers = record["answers"]
-    finished = any(r.get("event") == "done" for r in run.records)
-    started = [r["cell"] for r in run.records if r.get("event") == "start" and isinstance(r.get("cell"), int)]
+
+def _failure_hint(status: str, cell, cause: str, message: str) -> str:
+    what = "ran past its time limit" if status == "timed out" else "failed" + (f" ({cause})" if cause else "")
+    return f"cell {cell} {what}; {message}"
+
+
+def _assess(exercises: list[Exercise], nb, run: sandbox.Run, kill_status: str) -> tuple[list[ExerciseGrade], str]:
+    """Grade each exercise from the runner's records: the last values sent, and whether the cell
+    that checks it ran (``kill_status`` for the exercises the run never reached)."""
+    records = [r for r in run.records if isinstance(r.get("cell"), int) or r.get("event") == "done"]
+    ends = {r["cell"]: r for r in records if r.get("event") == "end"}
+    answers = next((r["answers"] for r in reversed(records)
+                    if r.get("event") == "end" and isinstance(r.get("answers"), dict)), {})
+    finished = any(r.get("event") == "done" for r in records)
+    started = [r["cell"] for r in records if r.get("event") == "start"]
     stopped_in = started[-1] if started and started[-1] not in ends else None
     checks = _check_cells(nb, exercises)
     grades = []
     for ex in exercises:
-        try:
-            value = decode_answer(answers[ex.variable]) if ex.variable in answers else Ellipsis
-        except ValueError:
-            value = Ellipsis
-        result = ex.evaluate(value)
+        result = ex.evaluate(_value(answers, ex.variable))
         cell = checks.get(ex.id)
-        reached = finished or (cell is not None and cell in ends)
+        reached = finished or cell in ends
+        cell_status = ends.get(cell, {}).get("status", "ok") if reached else None
         if result.status == CORRECT:
-            status = "correct"
+            status, hint = "correct", result.message
         elif not reached:
             status = kill_status
-        elif cell is not None and ends[cell]["status"] != "ok":
-            status = "timed out" if ends[cell]["status"] == "timed out" else "error"
+            hint = _failure_hint(status, stopped_in, "the run ended", result.message)
+        elif cell_status != "ok":
+            status = "timed out" if cell_status == "timed out" else "error"
+            hint = _failure_hint(status, cell, str(ends[cell].get("error", "")), result.message)
         else:
             status = "wrong" if result.status == INCORRECT else "not answered"
-        hint = result.message
-        if status in ("error", "timed out"):
-            where = cell if reached else stopped_in
-            cause = ends.get(cell, {}).get("error", "") if reached else ("the run ended" if status == "error" else "")
-            hint = f"cell {where} {'ran past its time limit' if status == 'timed out' else 'failed'}" + \
-                (f" ({cause})" if cause and status == "error" else "") + f"; {result.message}"
+            hint = result.message
         points = ex.points if status == "correct" else 0
         grades.append(ExerciseGrade(ex.id, ex.variable, points, ex.points, status, hint))
-    errors = [f"cell {i}: {r['error']}" for i, r in sorted(ends.items()) if r["status"] != "ok"]
+    errors = [f"cell {i}: {r.get('error', '')}" for i, r in sorted(ends.items()) if r.get("status") != "ok"]
     reason = "errors in " + "; ".join(errors) if errors else ""
     return grades, reason
 
