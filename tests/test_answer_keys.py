@@ -121,7 +121,7 @@ def test_boolean_expected_is_a_bool_and_the_other_value_gets_the_hint(exercise):
     assert boolean.hint
     result = exercise.evaluate(not expected)
     assert result.status == INCORRECT
-    assert result.message == f"not quite. {boolean.hint}"
+    assert result.message == f"not quite. {_resolve(boolean.hint)}"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda ex: ex.id)

@@ -14,6 +14,10 @@ from abteach.course.answers import ch05
 from abteach.course.answers.ch05 import EXERCISES
 from abteach.course.check import CORRECT, evaluate
 
+SIGNUP, REVENUE, CTR = (ch05.PUBLIC_INPUTS[group] for group in ("05.1", "05.4", "05.6"))
+X_CONTROL, N_CONTROL = SIGNUP["x_control"], SIGNUP["n_control"]
+X_TREATMENT, N_TREATMENT = SIGNUP["x_treatment"], SIGNUP["n_treatment"]
+
 
 def expected(exercise_id: str) -> float:
     exercise = next(ex for ex in EXERCISES if ex.id == exercise_id)
@@ -23,20 +27,20 @@ def expected(exercise_id: str) -> float:
 def test_ztest_answers_match_statsmodels():
     """05.1-05.3 recomputed with statsmodels: the pooled z-test, the Wald interval of the
     difference and the log-scale (Katz) interval of the ratio."""
-    counts = np.array([ch05.X_TREATMENT, ch05.X_CONTROL])
-    sizes = np.array([ch05.N_TREATMENT, ch05.N_CONTROL])
+    counts = np.array([X_TREATMENT, X_CONTROL])
+    sizes = np.array([N_TREATMENT, N_CONTROL])
     _, pvalue = proportions_ztest(counts, sizes)
     assert expected("05.1") == pytest.approx(pvalue, rel=1e-9)
-    low, _ = confint_proportions_2indep(ch05.X_TREATMENT, ch05.N_TREATMENT, ch05.X_CONTROL,
-                                        ch05.N_CONTROL, method="wald", compare="diff")
+    low, _ = confint_proportions_2indep(X_TREATMENT, N_TREATMENT, X_CONTROL,
+                                        N_CONTROL, method="wald", compare="diff")
     assert expected("05.2") == pytest.approx(low, rel=1e-9)
-    low, _ = confint_proportions_2indep(ch05.X_TREATMENT, ch05.N_TREATMENT, ch05.X_CONTROL,
-                                        ch05.N_CONTROL, method="log", compare="ratio")
+    low, _ = confint_proportions_2indep(X_TREATMENT, N_TREATMENT, X_CONTROL,
+                                        N_CONTROL, method="log", compare="ratio")
     assert expected("05.3") == pytest.approx(low - 1, rel=1e-9)
 
 
 def test_welch_answers_match_scipy():
-    (m_c, s_c, n_c), (m_t, s_t, n_t) = ch05.MEANS_CONTROL, ch05.MEANS_TREATMENT
+    (m_c, s_c, n_c), (m_t, s_t, n_t) = REVENUE["control"], REVENUE["treatment"]
     res = stats.ttest_ind_from_stats(m_t, s_t, n_t, m_c, s_c, n_c, equal_var=False)
     assert expected("05.4") == pytest.approx(res.statistic, rel=1e-12)
     v_c, v_t = s_c**2 / n_c, s_t**2 / n_t
@@ -50,8 +54,8 @@ def test_delta_method_answer_is_the_three_term_formula():
     """Deng, Knoblich & Lu (2018), section 3: Var(Y/X) = (s_Y^2/mu_X^2 - 2 mu_Y s_XY/mu_X^3 +
     mu_Y^2 s_X^2/mu_X^4) / n per arm, the arms independent."""
     variance = 0.0
-    for clicks, views in ((ch05.CLICKS_CONTROL, ch05.VIEWS_CONTROL),
-                          (ch05.CLICKS_TREATMENT, ch05.VIEWS_TREATMENT)):
+    for clicks, views in ((CTR["clicks_control"], CTR["views_control"]),
+                          (CTR["clicks_treatment"], CTR["views_treatment"])):
         y, x = np.asarray(clicks, float), np.asarray(views, float)
         (var_y, cov), (_, var_x) = np.cov(y, x)
         m_y, m_x = y.mean(), x.mean()

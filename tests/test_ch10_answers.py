@@ -29,7 +29,7 @@ def test_daily_peeking_rate_by_numpy_monte_carlo():
     (Armitage, McPherson & Rowe 1969: 0.1934 and 0.2479)."""
     expected = float(_expected("10.1"))
     rng = np.random.default_rng(20260110)
-    n, k = 200_000, ch10.DAILY_LOOKS
+    n, k = 200_000, ch10.PUBLIC_INPUTS["10.1"]["days"]
     scores = np.cumsum(rng.standard_normal((n, k)), axis=1)
     z = scores / np.sqrt(np.arange(1, k + 1))
     rate = np.mean((np.abs(z) >= stats.norm.isf(0.025)).any(axis=1))
@@ -94,10 +94,10 @@ def test_ld_obf_published_values_through_the_key():
 def test_running_experiment_continues_by_quadrature():
     """10.4: the boundaries at the observed fractions 0.22 and 0.41, recomputed with scipy, are
     not crossed by Z = 2.3 and 3.2, although both beat 1.96 (naive peeking would stop)."""
-    b1, b2 = _second_boundary(*ch10.RUNNING_T)
+    b1, b2 = _second_boundary(*ch10.PUBLIC_INPUTS["10.4"]["t"])
     analysis = ch10.running_analysis()
     np.testing.assert_allclose(analysis.critical_values, [b1, b2], atol=1e-7)
-    z1, z2 = ch10.RUNNING_Z
+    z1, z2 = ch10.PUBLIC_INPUTS["10.4"]["z"]
     assert z1 < b1 and z2 < b2 and min(z1, z2) > 1.96
     assert _expected("10.4") is False
     exercise = _exercise("10.4")

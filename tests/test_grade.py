@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from abteach.course.check import exercises_for
-from abteach.course.grade import GRADE_MARKER, main
+from abteach.course.grade import main
 from conftest import ROOT, read
 
 SOLUTION = sorted(ROOT.glob("solutions/01_*.ipynb"))[0]
@@ -32,7 +32,7 @@ def grades(tmp_path_factory):
     nbformat.write(with_cell(read(SOLUTION), f"{first.variable} = -12345.0"), folder / "one_wrong.ipynb")
     forged = "\n".join(
         [f"print('Exercise {ex.id}: correct.')" for ex in EXERCISES]
-        + [f"print({GRADE_MARKER!r} + '[]')"]
+
     )
     nbformat.write(with_cell(read(BLANK), forged), folder / "forged.ipynb")
     # A notebook that replaces the checking functions in its own kernel, so that any answer
@@ -49,8 +49,11 @@ def grades(tmp_path_factory):
     nbformat.write(with_cell(read(BLANK), "import time\ntime.sleep(600)", 1), folder / "hang.ipynb")
     nbformat.write(with_cell(read(SOLUTION), "1 / 0", 2), folder / "error.ipynb")
     (folder / "garbage.ipynb").write_text("this is not a notebook")
+    odd = read(SOLUTION)
+    odd.metadata["abteach"] = 5  # not the dict the grader writes: the file name gives the chapter
+    nbformat.write(odd, folder / f"{SOLUTION.stem}_odd_metadata.ipynb")
     out = folder / "grades.csv"
-    assert main([str(folder), "--out", str(out), "--time-limit", "20"]) == 0
+    assert main([str(folder), "--out", str(out), "--time-limit", "20", "--jobs", "2"]) == 0
     with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
     return {row["notebook"]: row for row in rows}
@@ -63,7 +66,7 @@ def points(row):
 def test_one_row_per_notebook_and_a_column_per_exercise(grades):
     assert sorted(grades) == sorted(
         ["blank.ipynb", "crash.ipynb", "error.ipynb", "forged.ipynb", "garbage.ipynb", "patched.ipynb",
-         "hang.ipynb", "one_wrong.ipynb", "solved.ipynb"]
+         "hang.ipynb", "one_wrong.ipynb", "solved.ipynb", f"{SOLUTION.stem}_odd_metadata.ipynb"]
     )
     assert all(set(ex.id for ex in EXERCISES) <= set(row) for row in grades.values())
 
@@ -73,6 +76,11 @@ def test_solution_gets_full_marks(grades):
     assert points(row) == ["1"] * len(EXERCISES)
     assert row["total"] == row["out_of"] == str(len(EXERCISES))
     assert row["status"] == "graded" and row["reason"] == ""
+
+
+def test_odd_metadata_falls_back_to_the_file_name(grades):
+    row = grades[f"{SOLUTION.stem}_odd_metadata.ipynb"]
+    assert (row["chapter"], row["total"], row["status"]) == ("01", str(len(EXERCISES)), "graded")
 
 
 def test_blank_gets_zero_without_crashing(grades):
@@ -100,7 +108,7 @@ def test_cell_error_is_reported_but_later_exercises_still_count(grades):
 @pytest.mark.parametrize(
     "name, status, words",
     [
-        ("crash.ipynb", "crashed", "kernel died"),
+        ("crash.ipynb", "crashed", "died"),
         ("hang.ipynb", "timed out", "time limit of 20 s"),
         ("garbage.ipynb", "unreadable", "NotJSONError"),
     ],
@@ -116,3 +124,22 @@ def test_broken_submissions_get_zeros_and_a_reason(grades, name, status, words):
 def test_command_line_refuses_a_missing_folder(tmp_path):
     with pytest.raises(SystemExit):
         main([str(tmp_path / "nowhere")])
+
+
+def test_without_a_sandbox_the_grader_refuses_unless_told(tmp_path, monkeypatch, capsys):
+    """A missing protection is reported, never skipped: no bwrap means no grading, except with
+    --no-sandbox, which every row then records."""
+    from abteach.course import sandbox
+
+    monkeypatch.setattr(sandbox, "probe", lambda: ([], "bubblewrap (bwrap) is not installed"))
+    shutil.copy(SOLUTION, tmp_path / SOLUTION.name)
+    out = tmp_path / "grades.csv"
+    with pytest.raises(SystemExit) as stop:
+        main([str(tmp_path), "--out", str(out)])
+    assert stop.value.code == 2 and "--no-sandbox" in capsys.readouterr().err
+    assert not out.exists()
+    assert main([str(tmp_path), "--out", str(out), "--no-sandbox"]) == 0
+    assert "WARNING" in capsys.readouterr().err
+    with open(out, newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert row["sandbox"] == "none (--no-sandbox)" and row["total"] == str(len(EXERCISES))

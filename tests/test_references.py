@@ -299,12 +299,13 @@ def test_guide_documents_every_grader_flag_and_only_real_ones():
 
 def test_guide_states_the_graders_real_defaults_columns_and_statuses():
     text = guide_text()
-    parser_defaults = re.findall(r"default (\d+)", grader_help())
-    assert parser_defaults and all(f"{d} s" in text for d in parser_defaults)
-    for column in ("notebook", "chapter", "total", "out_of", "status", "reason"):
+    parser_defaults = re.findall(r"default (\d+ (?:s|GiB))", grader_help())
+    assert len(parser_defaults) == 3 and all(d in text for d in parser_defaults), parser_defaults
+    for column in ("student", "lms_id", "notebook", "sha256", "chapter", "edition", "total", "out_of",
+                   "status", "reason", "sandbox"):
         assert f"`{column}`" in text, f"CSV column {column!r} is not described"
     source = (ROOT / "abteach" / "course" / "grade.py").read_text()
-    for status in ("graded", "crashed", "timed out", "unreadable"):
+    for status in ("graded", "crashed", "timed out", "unreadable", "wrong chapter"):
         assert f'"{status}"' in source, f"the grader no longer has status {status!r}"
         assert f"`{status}`" in text, f"status {status!r} is not described"
 

@@ -14,16 +14,18 @@ which prints one line, never a traceback:
 The expected answers live in ``abteach.course.answers.chNN`` (one module per chapter) as a tuple
 ``EXERCISES`` of :class:`Exercise` records. An expected value is computed with ``abteach``
 itself when first needed, so an answer key cannot drift from the library. The grader
-(:mod:`abteach.course.grade`) never trusts the learner's kernel: its last cell only sends the answer
-variables out as plain data (:func:`answers_json`), and the grader's own process checks them
-(:func:`grade_answers_json`). Printed lines, or a notebook that replaces functions of this
-module in its kernel, cannot change a grade. :func:`check` sends every answer through the same
-encoding, so what a learner sees is what the grader will give.
+(:mod:`abteach.course.grade`) never trusts the learner's code: its sandboxed runner only sends the
+answer variables out as plain data (:func:`encode_answer`, as :func:`answers_json` does), and
+the grader's own process decodes and checks them (as :func:`grade_answers_json` does). Printed
+lines, or a notebook that replaces functions of this module, cannot change a grade.
+:func:`check` sends every answer through the same encoding, so what a learner sees is what the
+grader will give.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import math
 import numbers
@@ -142,17 +144,17 @@ class Choice:
 
 @dataclass(frozen=True)
 class Boolean:
-    """``True`` or ``False``."""
+    """``True`` or ``False``; the ``hint`` may be given lazily, as a function of no arguments."""
 
     expected: Any
-    hint: str = ""
+    hint: Any = ""
 
     def assess(self, answer) -> tuple[str, str]:
         if not isinstance(answer, (bool, np.bool_)):
             return INCORRECT, f"expected True or False, got {_describe(answer)}."
         if bool(answer) == bool(_resolve(self.expected)):
             return CORRECT, "correct."
-        return INCORRECT, f"not quite. {self.hint}".rstrip()
+        return INCORRECT, f"not quite. {_resolve(self.hint)}".rstrip()
 
 
 @dataclass(frozen=True)
@@ -199,11 +201,14 @@ class Predicate:
 class Exercise:
     """One checked exercise: its id (``"02.1"``), the notebook variable holding the answer,
     and how to assess it (:class:`Number`, :class:`Choice`, :class:`Boolean`, :class:`Numbers`,
-    :class:`Predicate`)."""
+    :class:`Predicate`), its weight ``points`` and whether it is ``fixed``: the same in every
+    class edition (:mod:`abteach.course.editions`), e.g. a multiple-choice question."""
 
     id: str
     variable: str
     answer: Any
+    points: float = 1
+    fixed: bool = False  # True: its numbers cannot vary between class editions
 
     def evaluate(self, value) -> CheckResult:
         if _unanswered(value):
@@ -245,13 +250,30 @@ def evaluate(exercise_id: str, answer) -> CheckResult:
     return find_exercise(exercise_id).evaluate(answer)
 
 
-def check(exercise_id: str, answer) -> None:
+def _key_available() -> bool:
+    """False inside the grading sandbox, where the answer keys are not mounted."""
+    try:
+        return importlib.util.find_spec("abteach.course.answers.ch01") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def check(exercise_id: str, answer, *, edition: str | None = None) -> None:
     """Check ``answer`` for exercise ``exercise_id`` and print the verdict on one line.
 
     The answer goes through :func:`encode_answer` and :func:`decode_answer` first, as it does
-    when the grader collects it, so the verdict here is the grade.
+    when the grader collects it, so the verdict here is the grade. In a class edition
+    (``edition`` is its tag) and in the grading sandbox the key is not available: the line
+    only says whether an answer is recorded.
     """
-    print(evaluate(exercise_id, decode_answer(encode_answer(answer))))
+    value = decode_answer(encode_answer(answer))
+    if edition is None and _key_available():
+        print(evaluate(exercise_id, value))
+    elif _unanswered(value):
+        print(f"Exercise {exercise_id}: {UNANSWERED} (replace ... with your answer).")
+    else:
+        where = f"class edition {edition}" if edition else "this notebook"
+        print(f"Exercise {exercise_id}: answer recorded; your instructor grades {where}.")
 
 
 class UnsupportedAnswer:

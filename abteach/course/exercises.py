@@ -108,13 +108,39 @@ def write_all(root: Path) -> list[Path]:
     return written
 
 
+def write_edition(root: Path, chapter: int, secret: str, out: Path) -> Path:
+    """Write the class edition of ``secret`` of chapter ``chapter``'s exercise notebook into ``out``."""
+    from abteach.course.editions import edition_notebook
+
+    sources = sorted((root / "exercises").glob(f"{chapter:02d}_*.ipynb"))
+    if not sources:
+        raise ValueError(f"chapter {chapter} has no exercise notebook in {root / 'exercises'}")
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / sources[0].name
+    nbformat.write(edition_notebook(nbformat.read(sources[0], as_version=4), chapter, secret), target)
+    return target
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog="abteach-exercises", description="Regenerate exercises/ from solutions/."
+        prog="abteach-exercises",
+        description="Regenerate exercises/ from solutions/, or write a class edition (--edition).",
     )
-    parser.parse_args(argv)
-    for path in write_all(find_root()):
-        print(f"generated {path}")
+    parser.add_argument("--edition", metavar="SECRET", help="write the class edition made with SECRET")
+    parser.add_argument("--chapter", type=int, action="append", help="chapter of the edition (repeatable)")
+    parser.add_argument("--out", type=Path, default=Path("edition"), help="folder for the edition notebooks")
+    args = parser.parse_args(argv)
+    if args.edition is None:
+        for path in write_all(find_root()):
+            print(f"generated {path}")
+        return 0
+    if not args.chapter:
+        parser.error("--edition needs --chapter N (the chapters to write)")
+    for chapter in args.chapter:
+        try:
+            print(f"generated {write_edition(find_root(), chapter, args.edition, args.out)}")
+        except ValueError as exc:
+            parser.error(str(exc))
     return 0
 
 
