@@ -120,7 +120,7 @@ def test_event_store_users_table_feeds_the_dashboard():
         users = store.metrics("users")
     agg = abt.daily_aggregates(users, metrics=["converted", "revenue", "sessions"],
                                day="exposed_at")
-    result = abt.analyse(agg, experiment="checkout", metric="converted")
+    result = abt.analyze(agg, experiment="checkout", metric="converted")
     arms = users.groupby("variant")["converted"].agg(["sum", "size"])
     direct = abt.ztest_proportions(arms.loc["control", "sum"], arms.loc["control", "size"],
                                    arms.loc["treatment", "sum"], arms.loc["treatment", "size"])
@@ -130,17 +130,17 @@ def test_event_store_users_table_feeds_the_dashboard():
 
 
 # --------------------------------------------------------------------------------------------
-# analyse: equals direct abteach calls and scipy on the raw data
+# analyze: equals direct abteach calls and scipy on the raw data
 # --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("experiment", ["checkout_redesign", "search_ranking"])
 @pytest.mark.parametrize("segment", ["all", "ios"])
 @pytest.mark.parametrize("day", [3, 14])
-def test_analyse_equals_direct_abteach_calls_on_the_raw_data(users, aggregates, experiment,
+def test_analyze_equals_direct_abteach_calls_on_the_raw_data(users, aggregates, experiment,
                                                              segment, day):
     for metric in METRICS:
-        result = abt.analyse(aggregates, experiment=experiment, metric=metric, segment=segment,
+        result = abt.analyze(aggregates, experiment=experiment, metric=metric, segment=segment,
                              day=day)
         control, treatment = raw(users, experiment, metric, segment, day)
         if metric == "conversion":
@@ -159,11 +159,11 @@ def test_analyse_equals_direct_abteach_calls_on_the_raw_data(users, aggregates, 
         assert result.srm_pvalue == pytest.approx(srm.pvalue, rel=1e-12)
 
 
-def test_analyse_agrees_with_scipy_welch_and_chisquare(users, aggregates):
+def test_analyze_agrees_with_scipy_welch_and_chisquare(users, aggregates):
     """Independent implementations: scipy.stats.ttest_ind(equal_var=False) and chisquare."""
     for segment in ("all", "desktop", "android", "ios"):
         for metric in ("revenue_per_user", "sessions_per_user"):
-            result = abt.analyse(aggregates, experiment="recommendations_v2", metric=metric,
+            result = abt.analyze(aggregates, experiment="recommendations_v2", metric=metric,
                                  segment=segment, day=9)
             control, treatment = raw(users, "recommendations_v2", metric, segment, 9)
             ref = stats.ttest_ind(treatment, control, equal_var=False)
@@ -174,8 +174,8 @@ def test_analyse_agrees_with_scipy_welch_and_chisquare(users, aggregates):
         assert result.srm_pvalue == pytest.approx(chi.pvalue, rel=1e-10)
 
 
-def test_analyse_defaults_to_the_last_day_and_keeps_the_full_results(aggregates):
-    result = abt.analyse(aggregates, experiment="checkout_redesign", metric="conversion")
+def test_analyze_defaults_to_the_last_day_and_keeps_the_full_results(aggregates):
+    result = abt.analyze(aggregates, experiment="checkout_redesign", metric="conversion")
     assert result.day == 14 and result.segment == "all"
     assert isinstance(result.result, abt.ProportionsZTest)
     assert isinstance(result.srm, abt.SRMTest)
@@ -186,15 +186,15 @@ def test_analyse_defaults_to_the_last_day_and_keeps_the_full_results(aggregates)
     assert f"{100 * result.lift:+.2f}%" in result.summary()
 
 
-def test_analyse_test_argument(aggregates):
-    welch = abt.analyse(aggregates, experiment="checkout_redesign", metric="conversion",
+def test_analyze_test_argument(aggregates):
+    welch = abt.analyze(aggregates, experiment="checkout_redesign", metric="conversion",
                         test="welch")
     assert isinstance(welch.result, abt.MeansTTest)
-    auto = abt.analyse(aggregates, experiment="checkout_redesign", metric="conversion")
+    auto = abt.analyze(aggregates, experiment="checkout_redesign", metric="conversion")
     # For 0/1 data Welch's test and the unpooled z-test nearly agree (n ~ 28,000 per arm).
     assert welch.pvalue == pytest.approx(auto.pvalue, rel=0.05)
     with pytest.raises(ValueError, match="test='proportions' needs a 0/1 metric"):
-        abt.analyse(aggregates, experiment="checkout_redesign", metric="revenue_per_user",
+        abt.analyze(aggregates, experiment="checkout_redesign", metric="revenue_per_user",
                     test="proportions")
 
 
@@ -215,15 +215,15 @@ def test_the_demo_tells_its_three_stories(effects):
 
 
 # --------------------------------------------------------------------------------------------
-# cumulative_effects: the vectorised analyses equal analyse, row by row
+# cumulative_effects: the vectorized analyses equal analyze, row by row
 # --------------------------------------------------------------------------------------------
 
 
-def test_cumulative_effects_equal_analyse(aggregates, effects):
+def test_cumulative_effects_equal_analyze(aggregates, effects):
     assert len(effects) == 3 * 3 * 4 * 14
     sample = effects.sample(40, random_state=1)
     for row in sample.itertuples():
-        one = abt.analyse(aggregates, experiment=row.experiment, metric=row.metric,
+        one = abt.analyze(aggregates, experiment=row.experiment, metric=row.metric,
                           segment=row.segment, day=row.day)
         for name in ("effect", "ci_low", "ci_high", "pvalue", "lift", "lift_ci_low",
                      "lift_ci_high", "srm_pvalue", "mean_control", "mean_treatment"):
@@ -246,7 +246,7 @@ def test_days_without_two_units_per_arm_are_left_out():
     effects = abt.cumulative_effects(abt.daily_aggregates(users, metrics=["y"]))
     assert effects["day"].tolist() == [2, 3]
     with pytest.raises(ValueError, match="fewer than 2 units"):
-        abt.analyse(abt.daily_aggregates(users, metrics=["y"]), experiment="e", metric="y",
+        abt.analyze(abt.daily_aggregates(users, metrics=["y"]), experiment="e", metric="y",
                     day=1)
 
 
@@ -411,12 +411,12 @@ def same(result, expected) -> bool:
 
 def test_live_dashboard_recomputes_on_every_change(aggregates):
     board = abt.live_dashboard(aggregates)
-    assert same(board.result, abt.analyse(aggregates, experiment="checkout_redesign",
+    assert same(board.result, abt.analyze(aggregates, experiment="checkout_redesign",
                                           metric="conversion"))
     board.metric.value = "revenue_per_user"
     board.segment.value = "android"
     board.day.value = 5
-    expected = abt.analyse(aggregates, experiment="checkout_redesign",
+    expected = abt.analyze(aggregates, experiment="checkout_redesign",
                            metric="revenue_per_user", segment="android", day=5)
     assert same(board.result, expected)
     line = board.figure.data[1]
@@ -429,7 +429,7 @@ def test_live_dashboard_recomputes_on_every_change(aggregates):
     assert board.output.outputs[0]["output_type"] == "display_data"
 
     board.experiment.value = "search_ranking"  # keeps metric, segment and day
-    assert same(board.result, abt.analyse(aggregates, experiment="search_ranking",
+    assert same(board.result, abt.analyze(aggregates, experiment="search_ranking",
                                           metric="revenue_per_user", segment="android", day=5))
     assert list(board.segment.options) == ["all", "android", "desktop", "ios"]
 
@@ -470,14 +470,14 @@ def test_live_dashboard_is_a_standard_ipywidgets_container_with_a_static_note(ag
 ])
 def test_bad_selections_raise_value_errors_listing_the_choices(aggregates, kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
-        abt.analyse(aggregates, **kwargs)
+        abt.analyze(aggregates, **kwargs)
 
 
 def test_bad_types_raise_type_errors(aggregates, users):
     with pytest.raises(TypeError, match="day must be an integer, got 2.5"):
-        abt.analyse(aggregates, experiment="checkout_redesign", metric="conversion", day=2.5)
+        abt.analyze(aggregates, experiment="checkout_redesign", metric="conversion", day=2.5)
     with pytest.raises(TypeError, match="aggregates must be a pandas DataFrame"):
-        abt.analyse(aggregates.to_dict(), experiment="checkout_redesign", metric="conversion")
+        abt.analyze(aggregates.to_dict(), experiment="checkout_redesign", metric="conversion")
     with pytest.raises(TypeError, match="users must be a pandas DataFrame"):
         abt.daily_aggregates([1, 2], metrics=["y"])
     with pytest.raises(TypeError, match="metrics must be a sequence of column names"):
@@ -519,9 +519,9 @@ def test_bad_tables_raise_value_errors(aggregates, users):
     segment=st.one_of(st.sampled_from(["all", "ios", "ALL"]), st.lists(st.text())),
     day=st.one_of(st.none(), st.integers(-3, 30), st.floats(), st.booleans(), st.text()),
 )
-def test_fuzz_analyse_selections(aggregates, experiment, metric, segment, day):
+def test_fuzz_analyze_selections(aggregates, experiment, metric, segment, day):
     try:
-        result = abt.analyse(aggregates, experiment=experiment, metric=metric,
+        result = abt.analyze(aggregates, experiment=experiment, metric=metric,
                              segment=segment, day=day)
     except (ValueError, TypeError) as exc:
         message = str(exc)
