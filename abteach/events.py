@@ -36,16 +36,29 @@ controlled experiments, *WSDM*.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from abteach._records import Record
-from abteach._validate import check_choice
+from abteach._validate import check_choice, check_int
+
+
+def _duckdb():
+    """The duckdb module, imported on first use (``import abteach.events`` stays light)."""
+    import duckdb
+
+    return duckdb
+
+
+def _pyarrow():
+    """pyarrow and pyarrow.parquet, imported on first use."""
+    import pyarrow
+    import pyarrow.parquet
+
+    return pyarrow, pyarrow.parquet
 
 
 @dataclass(frozen=True)
@@ -82,19 +95,40 @@ def _sql_list(values) -> str:
     return "(" + ", ".join(f"'{value}'" for value in values) + ")"
 
 
+#: The plausible time range of an event, UTC: from ``EARLIEST_TIMESTAMP`` (included) to
+#: ``LATEST_TIMESTAMP`` (excluded). A timestamp outside it (year 1, year 10000, a clock
+#: reset to the Unix epoch's negative side) is a logging error, not an event.
+EARLIEST_TIMESTAMP = "1970-01-01 00:00:00"
+LATEST_TIMESTAMP = "2100-01-01 00:00:00"
+#: The text fields that name things (ids and the experiment): each must be real text, not
+#: blank (whitespace only) and not a JSON object or array that a client serialized by mistake.
+_NAME_FIELDS = ("event_id", "unit_id", "experiment")
+
+
+def _name_checks(name: str) -> dict[str, str]:
+    """Missing, blank, or a JSON object or array: the checks of one naming field."""
+    return {
+        f"missing {name}": f"{name} IS NULL",
+        f"blank {name}": rf"regexp_full_match({name}, '[\s\pZ]+')",
+        f"JSON object or array as {name}": (
+            rf"regexp_matches({name}, '^[\s\pZ]*[\[{{]') AND json_valid({name})"
+        ),
+    }
+
+
 #: The checks of an ingested event, in order: the first that holds is the reason it is
 #: quarantined. They test the parsed fields (empty text counts as missing) and, for
 #: presence, the raw ones (``<name>_raw``).
 _CHECKS = {
-    "missing event_id": "event_id IS NULL",
-    "missing unit_id": "unit_id IS NULL",
-    "missing experiment": "experiment IS NULL",
+    **{reason: test for name in _NAME_FIELDS for reason, test in _name_checks(name).items()},
     "missing variant": "variant IS NULL",
     "unknown variant": f"variant NOT IN {_sql_list(VARIANTS)}",
     "missing event_type": "event_type IS NULL",
     "unknown event_type": f"event_type NOT IN {_sql_list(EVENT_TYPES)}",
     "missing timestamp": "timestamp_raw IS NULL",
     "unparsable timestamp": "timestamp IS NULL",
+    "timestamp outside 1970-2099": (f"timestamp < TIMESTAMP '{EARLIEST_TIMESTAMP}' "
+                                    f"OR timestamp >= TIMESTAMP '{LATEST_TIMESTAMP}'"),
     "unparsable revenue": "revenue_raw IS NOT NULL AND revenue IS NULL",
     "purchase without revenue": "event_type = 'purchase' AND revenue IS NULL",
     "revenue on a non-purchase event": "event_type <> 'purchase' AND revenue IS NOT NULL",
@@ -358,6 +392,66 @@ FROM (
 ) AS objects"""
 
 
+#: Default cap on DuckDB's memory: the chapters need 0.3-0.6 GB at most, and Binder gives 2 GB.
+DEFAULT_MEMORY_LIMIT = "512MB"
+#: The smallest ``memory_limit`` accepted: below it DuckDB cannot ingest a batch.
+MIN_MEMORY_LIMIT = "64MB"
+_MIN_MEMORY_BYTES = 64 * 10**6
+#: The most threads a store may ask for.
+MAX_THREADS = 64
+_MEMORY_UNITS = {
+    "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}
+_MEMORY_PATTERN = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]+)\s*", re.IGNORECASE)
+
+
+def _memory_bytes(memory_limit) -> int:
+    """Bytes of a size such as ``"512MB"`` or ``"2 GiB"``, at least ``MIN_MEMORY_LIMIT``."""
+    if not isinstance(memory_limit, str):
+        raise TypeError(f"memory_limit must be None or a str such as '512MB', "
+                        f"got {memory_limit!r}")
+    match = _MEMORY_PATTERN.fullmatch(memory_limit)
+    if match is None or match.group(2).lower() not in _MEMORY_UNITS:
+        raise ValueError(
+            "memory_limit must be a size such as '512MB' or '2GiB' (a number and one of the "
+            f"units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), got {memory_limit!r}"
+        )
+    size = float(match.group(1)) * _MEMORY_UNITS[match.group(2).lower()]
+    if size < _MIN_MEMORY_BYTES:
+        raise ValueError(f"memory_limit must be at least {MIN_MEMORY_LIMIT}, got {memory_limit!r}")
+    if size > 2**62:
+        raise ValueError(f"memory_limit must be at most 4 EiB, got {memory_limit!r}")
+    return int(size)
+
+
+def _connect(path: Path | None, config: dict):
+    """Open DuckDB; a path that cannot hold a database raises an OSError quoting it."""
+    duckdb = _duckdb()
+    try:
+        return duckdb.connect(":memory:" if path is None else str(path), config=config)
+    except duckdb.Error as exc:
+        raise _open_error(path, exc) from exc
+
+
+def _open_error(path: Path | None, exc: Exception) -> Exception:
+    """The clearest error for a database that did not open: what is wrong with ``path``."""
+    where = f"path {str(path)!r}"
+    if path is None:
+        return OSError(f"could not open an in-memory DuckDB database: {exc}")
+    if path.is_dir():
+        return IsADirectoryError(f"{where} is a folder; give the name of a database file in it")
+    if not path.parent.is_dir():
+        return FileNotFoundError(
+            f"{where}: the folder {str(path.parent)!r} does not exist; create it first")
+    if path.is_file() and "not a valid DuckDB database" in str(exc):
+        return ValueError(f"{where} is not a DuckDB database file: {exc}")
+    if not path.exists():
+        return PermissionError(f"{where}: cannot create a database file in the folder "
+                               f"{str(path.parent)!r} ({exc})")
+    return OSError(f"{where}: cannot open the database ({exc})")
+
+
 @dataclass(frozen=True, repr=False, eq=False)
 class IngestResult(Record):
     """What one call of :meth:`EventStore.ingest` did with the rows it read.
@@ -381,18 +475,30 @@ class EventStore:
     path : str or pathlib.Path, optional
         Database file, created if needed and reopened with its events later. ``None``
         (the default) keeps everything in memory.
-    memory_limit : str, optional
-        Cap on DuckDB's memory, e.g. ``"1GB"`` (DuckDB's default is 80% of the RAM).
+    memory_limit : str or None
+        Cap on DuckDB's memory, a size such as ``"512MB"`` (the default) or ``"2GiB"``, at
+        least ``MIN_MEMORY_LIMIT``; ``None`` leaves DuckDB's own default (80% of the RAM).
         Above it DuckDB spills to a temporary directory: ``<path>.tmp`` for a file,
         ``.tmp`` in the working directory for an in-memory store. A file-backed store
         also compresses its events, so it is the one to use for tens of millions of
         events on a small machine.
+    threads : int
+        Threads DuckDB computes with, 1 (the default) to ``MAX_THREADS``. More threads
+        speed up queries on millions of events, at about 72 MB of address space each.
 
     Notes
     -----
     Two tables: ``events`` (the columns of :data:`EVENT_SCHEMA`) and ``quarantine`` (the
     raw text of every field of a rejected event, the raw JSON line when it came from JSON
     lines, and the ``reason``). Use the store as a context manager, or call :meth:`close`.
+
+    The store fits a memory cap such as Binder's 2 GB: besides ``memory_limit``, DuckDB
+    runs with ``threads`` threads and no asynchronous I/O threads (``async_threads = 0``).
+    Each thread reserves address space (a stack and a malloc arena, about 72 MB), and
+    DuckDB's defaults (a thread per core plus eight I/O threads, for every open store)
+    reserved 0.6-0.7 GB per store before the first query, so that a chapter with a few
+    stores failed under a 2 GiB address-space limit (``prlimit --as``) while it used
+    0.3-0.6 GB of memory.
 
     Examples
     --------
@@ -401,26 +507,24 @@ class EventStore:
     0
     """
 
-    def __init__(self, path=None, *, memory_limit=None):
+    def __init__(self, path=None, *, memory_limit=DEFAULT_MEMORY_LIMIT, threads: int = 1):
         if path is not None and not isinstance(path, (str, Path)):
             raise TypeError(f"path must be None, a str or a pathlib.Path, got {path!r}")
-        if memory_limit is not None and not isinstance(memory_limit, str):
-            raise TypeError(f"memory_limit must be None or a str such as '1GB', "
-                            f"got {memory_limit!r}")
+        if path is not None and (not str(path).strip() or "\x00" in str(path)):
+            raise ValueError(f"path must name a file (or be None for memory), got {path!r}")
+        config = {
+            "threads": check_int("threads", threads, minimum=1, maximum=MAX_THREADS),
+            "async_threads": 0,
+        }
+        if memory_limit is not None:
+            config["memory_limit"] = f"{_memory_bytes(memory_limit)}B"
         self.path = None if path is None else Path(path)
-        self._con = duckdb.connect(":memory:" if path is None else str(path))
+        self._con = None
+        self._con = _connect(self.path, config)
         # DuckDB draws a progress bar (a widget in Jupyter) for queries slower than 2 s,
         # which would make a notebook's stored output depend on the machine's speed.
         self._con.execute("SET enable_progress_bar = false")
         self._con.execute("SET TimeZone = 'UTC'")
-        if memory_limit is not None:
-            quoted = memory_limit.replace("'", "''")
-            try:
-                self._con.execute(f"SET memory_limit = '{quoted}'")
-            except duckdb.Error as exc:
-                self.close()
-                raise ValueError(f"memory_limit must be a size such as '1GB', "
-                                 f"got {memory_limit!r} ({exc})") from None
         columns = ",\n    ".join(f"{field.name} {field.sql_type}" for field in EVENT_SCHEMA)
         raw_columns = ",\n    ".join(f"{name}_text VARCHAR" for name in EVENT_COLUMNS)
         self._con.execute(f"CREATE TABLE IF NOT EXISTS events (\n    {columns}\n)")
@@ -453,7 +557,7 @@ class EventStore:
         return f"EventStore({where}, events={events}, quarantined={quarantined})"
 
     @property
-    def _connection(self) -> duckdb.DuckDBPyConnection:
+    def _connection(self):
         if self._con is None:
             raise ValueError("the EventStore is closed")
         return self._con
@@ -489,24 +593,45 @@ class EventStore:
         error nothing is stored.
         """
         con = self._connection
+        duckdb = _duckdb()
+        finished = False
         try:
             self._create_incoming(data)
             types = dict(con.execute(
                 "SELECT column_name, column_type FROM (DESCRIBE incoming)").fetchall())
             con.execute(f"CREATE TEMP VIEW checked AS\n{_checked_sql(types)}")
             con.execute("BEGIN TRANSACTION")
+            committing = False
             try:
                 result = self._insert_checked()
+                committing = True
                 con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
+            except BaseException as exc:
+                _roll_back(con)
+                if isinstance(exc, duckdb.Error) and (committing or isinstance(
+                        exc, duckdb.IOException)):  # e.g. a full disk
+                    raise OSError(f"ingest could not write to the store {self._where()}: {exc}; "
+                                  "nothing of this batch was stored") from exc
                 raise
+            finished = True
         finally:
+            self._drop_incoming(quiet=not finished)
+        return result
+
+    def _drop_incoming(self, *, quiet: bool) -> None:
+        """Drop the batch's views; when the batch failed, its error is the one to see."""
+        con = self._connection
+        try:
             con.execute("DROP VIEW IF EXISTS checked")
             con.execute("DROP VIEW IF EXISTS incoming")
             con.execute("DROP TABLE IF EXISTS incoming_rows")
             con.unregister("incoming_table")
-        return result
+        except _duckdb().Error:
+            if not quiet:
+                raise
+
+    def _where(self) -> str:
+        return "in memory" if self.path is None else repr(str(self.path))
 
     def _create_incoming(self, data) -> None:
         """Create the view `incoming`: the schema's columns of ``data`` as they came."""
@@ -523,10 +648,11 @@ class EventStore:
                 try:  # a view cannot take a parameter: materialize the file's rows once
                     con.execute("CREATE TEMP TABLE incoming_rows AS "
                                 + _JSON_LINES_SQL.format(fields=fields), [str(path)])
-                except duckdb.Error as exc:
+                except _duckdb().Error as exc:
                     raise ValueError(f"data: could not read {str(data)!r}: {exc}") from None
                 con.execute("CREATE TEMP VIEW incoming AS SELECT * FROM incoming_rows")
                 return
+            pa, pq = _pyarrow()
             try:
                 table = pq.read_table(path)
             except (pa.ArrowException, OSError) as exc:
@@ -582,7 +708,11 @@ class EventStore:
         """Run any SQL on the store (tables ``events`` and ``quarantine``) into a DataFrame."""
         if not isinstance(sql, str):
             raise TypeError(f"sql must be a str, got {type(sql).__name__}")
-        return self._connection.execute(sql).df()
+        con = self._connection
+        try:
+            return con.execute(sql).df()
+        except _duckdb().Error as exc:
+            raise ValueError(f"sql could not run: {exc}") from exc
 
     def metrics(self, name: str, *, experiment: str | None = None) -> pd.DataFrame:
         """Run the metric query ``METRIC_SQL[name]`` and return its rows.
@@ -611,6 +741,19 @@ class EventStore:
         return result
 
 
+def _roll_back(con) -> None:
+    """Roll back the batch's transaction if it is still open.
+
+    A statement that fails inside a transaction may already have ended it (DuckDB does so
+    when a commit cannot write), and ROLLBACK would then fail with "cannot rollback - no
+    transaction is active", hiding the real cause: that second failure is ignored.
+    """
+    try:
+        con.execute("ROLLBACK")
+    except _duckdb().Error:
+        pass
+
+
 def _source_path(data) -> Path:
     """Check that ``data`` names an existing JSON lines or Parquet file."""
     if not isinstance(data, (str, Path)):
@@ -629,7 +772,7 @@ def _source_path(data) -> Path:
     return path
 
 
-def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+def _arrow_table(frame: pd.DataFrame):
     """The schema's columns of ``frame`` as an Arrow table (DuckDB scans Arrow fastest).
 
     A column that Arrow cannot convert (Python objects of mixed types) becomes text, which
@@ -638,6 +781,7 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table:
     if frame.columns.duplicated().any():
         duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise ValueError(f"data has duplicated columns {duplicated}")
+    pa, _ = _pyarrow()
     columns = {}
     for name in EVENT_COLUMNS:
         if name in frame.columns:
@@ -648,6 +792,7 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table:
     return _schema_table(columns, len(frame))
 
 
-def _schema_table(columns: dict, rows: int) -> pa.Table:
+def _schema_table(columns: dict, rows: int):
     """A table of the schema's columns found in the input (a placeholder if none was)."""
+    pa, _ = _pyarrow()
     return pa.table(columns) if columns else pa.table({"no_schema_column": pa.nulls(rows)})
