@@ -351,7 +351,7 @@ def _check_aggregates(aggregates) -> pd.DataFrame:
     arms = checked.groupby("experiment")["variant"].agg(lambda v: set(v))
     for experiment, present in arms.items():
         if present != set(VARIANTS):
-            missing = sorted(set(VARIANTS) - present)[0]
+            missing = min(set(VARIANTS) - present)
             raise ValueError(
                 f"aggregates has no {missing!r} rows for experiment {experiment!r}: "
                 "a dashboard compares both arms"

@@ -26,7 +26,11 @@ import pandas as pd
 
 from abteach._records import Record, format_number
 from abteach._validate import check_alpha, check_choice, check_int
-from abteach.dashboard.aggregates import ALL_SEGMENTS, AGGREGATE_COLUMNS, VARIANTS, _check_aggregates
+from abteach.dashboard.aggregates import (
+    ALL_SEGMENTS,
+    VARIANTS,
+    _check_aggregates,
+)
 from abteach.inference import (
     MeansTTest,
     ProportionsZTest,

@@ -15,7 +15,11 @@ import plotly.graph_objects as go
 
 from abteach._records import format_number
 from abteach._validate import check_alpha
-from abteach.dashboard.aggregates import AGGREGATE_COLUMNS, ALL_SEGMENTS, _check_aggregates
+from abteach.dashboard.aggregates import (
+    AGGREGATE_COLUMNS,
+    ALL_SEGMENTS,
+    _check_aggregates,
+)
 from abteach.dashboard.analysis import DashboardAnalysis, _effects, _selection, analyze
 from abteach.dashboard.static import _COLORS
 from abteach.inference import ProportionsZTest
