@@ -27,6 +27,11 @@ MAX_DAYS = 3650
 #: Largest unit count of one row: more than there are people, and small enough that running
 #: sums over ``MAX_DAYS`` days stay exact in 64-bit integers.
 MAX_UNITS = 10**12
+#: Largest sum or sum of squares of one row, so that running sums stay finite.
+MAX_SUM = 1e250
+#: Largest size of a metric value in :func:`daily_aggregates`: squares summed over
+#: ``MAX_UNITS`` units stay below ``MAX_SUM``.
+MAX_METRIC_VALUE = 1e100
 
 # --------------------------------------------------------------------------------------------
 # The tidy table
@@ -103,7 +108,8 @@ def daily_aggregates(users, *, metrics, segment=None, day: str = "day") -> pd.Da
         "treatment"), the day column and the metric columns, e.g.
         ``EventStore.metrics("users")`` with ``day="exposed_at"``, or :func:`demo_users`.
     metrics : sequence of str
-        Numeric metric columns to aggregate (finite values).
+        Numeric metric columns to aggregate (finite values, at most ``MAX_METRIC_VALUE``
+        in size).
     segment : str, optional
         Column holding each unit's segment (platform, country, ...). Default: no segments,
         every unit in segment ``"all"``.
@@ -139,6 +145,12 @@ def daily_aggregates(users, *, metrics, segment=None, day: str = "day") -> pd.Da
         raise TypeError(f"day must be a column name, got {day!r}")
     needed = ["experiment", "variant", day, *metrics] + ([segment] if segment else [])
     users = _check_frame("users", users, needed)
+    for label in ["experiment", "variant"] + ([segment] if segment else []):
+        missing = users[label].isna().to_numpy()
+        if missing.any():
+            raise ValueError(f"users[{label!r}] must not contain missing values, got "
+                             f"{users[label].iloc[int(missing.argmax())]!r} "
+                             f"(row {users.index[int(missing.argmax())]!r})")
     _check_values("users['variant']", users["variant"].astype(str), VARIANTS)
     for metric in metrics:
         values = users[metric]
@@ -148,6 +160,12 @@ def daily_aggregates(users, *, metrics, segment=None, day: str = "day") -> pd.Da
         if not finite.all():
             raise ValueError(
                 f"metric column {metric!r} must be finite, got {float(values[~finite].iloc[0])!r}"
+            )
+        huge = np.abs(values.to_numpy(float)) > MAX_METRIC_VALUE
+        if huge.any():
+            raise ValueError(
+                f"metric column {metric!r} must hold values of at most {MAX_METRIC_VALUE:g} in "
+                f"size (their squares are summed), got {float(values[huge].iloc[0])!r}"
             )
 
     frame = pd.DataFrame({
@@ -289,16 +307,16 @@ def demo_aggregates(*, rng, days: int = 14) -> pd.DataFrame:
 def _first_bad_value(name: str, column: pd.Series, bad: np.ndarray, what: str) -> ValueError:
     """The error for the first flagged entry of ``aggregates[name]``, quoting it and its row."""
     position = int(np.flatnonzero(bad)[0])
+    value = column.iloc[position]
+    value = value.item() if isinstance(value, np.generic) else value
     return ValueError(
-        f"aggregates[{name!r}] must hold {what}, got {column.iloc[position]!r} "
-        f"(row {column.index[position]!r})"
+        f"aggregates[{name!r}] must hold {what}, got {value!r} (row {column.index[position]!r})"
     )
 
 
-def _numbers(name: str, column: pd.Series, *, whole: bool, low: float, high: float) -> np.ndarray:
-    """A numeric column as float64: finite numbers in [low, high], whole when ``whole``."""
-    what = (f"whole numbers from {low:,.0f} to {high:,.0f}" if whole
-            else f"finite numbers from {low:g} to {high:g}")
+def _numbers(name: str, column: pd.Series, *, what: str, whole: bool, low: float,
+             high: float) -> np.ndarray:
+    """A numeric column as float64: numbers in [low, high], whole when ``whole``."""
     if pd.api.types.is_bool_dtype(column):
         raise _first_bad_value(name, column, np.ones(len(column), bool), what)
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -314,6 +332,25 @@ def _numbers(name: str, column: pd.Series, *, whole: bool, low: float, high: flo
     return values
 
 
+_UNDERFLOW = np.sqrt(np.finfo(float).tiny)  # about 1.5e-154
+
+
+def _check_sums(frame: pd.DataFrame, checked: pd.DataFrame) -> None:
+    r"""Sums that some values can have: :math:`S^2 \le n Q` (Cauchy-Schwarz), so no unit
+    means no sums, and a sum cannot be larger than the sum of squares allows."""
+    n, s, q = (checked[name].to_numpy(float) for name in ("n", "sum", "sum_sq"))
+    # values below 1e-154 in size have squares that underflow to 0: allow for them
+    bad = np.abs(s) > np.sqrt(n * q) * (1 + 1e-9) + n * _UNDERFLOW
+    bad |= (n == 0) & (q != 0)
+    if bad.any():
+        position = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"aggregates row {frame.index[position]!r} has n = {n[position]:g}, sum = "
+            f"{s[position]!r}, sum_sq = {q[position]!r}: no values have these sums "
+            "(sum^2 <= n * sum_sq for any n values)"
+        )
+
+
 def _check_aggregates(aggregates) -> pd.DataFrame:
     """The table of :func:`daily_aggregates`, checked once for every dashboard function.
 
@@ -323,8 +360,9 @@ def _check_aggregates(aggregates) -> pd.DataFrame:
     first bad value: a missing or duplicated column, a missing or non-text label, a variant
     other than control and treatment, an experiment without one of the arms, a day that is
     not a whole number from 1 to :data:`MAX_DAYS`, a count that is not a whole number from 0
-    to :data:`MAX_UNITS`, a non-finite sum, a negative sum of squares, units in an arm with
-    sums but no units, or the reserved segment ``"all"`` beside other segments.
+    to :data:`MAX_UNITS`, a sum that is not finite (or above :data:`MAX_SUM`), a negative sum
+    of squares, sums that no values can have, or the reserved segment ``"all"`` beside
+    other segments.
     """
     frame = _check_frame("aggregates", aggregates, AGGREGATE_COLUMNS)
     table = {}
@@ -335,19 +373,17 @@ def _check_aggregates(aggregates) -> pd.DataFrame:
             raise _first_bad_value(name, column, ~text, "non-empty text")
         table[name] = column.astype(str).to_numpy()
     _check_values("aggregates['variant']", pd.Series(table["variant"]), VARIANTS)
-    table["day"] = _numbers("day", frame["day"], whole=True, low=1, high=MAX_DAYS)
-    table["n"] = _numbers("n", frame["n"], whole=True, low=0, high=MAX_UNITS)
-    table["sum"] = _numbers("sum", frame["sum"], whole=False, low=-np.inf, high=np.inf)
-    table["sum_sq"] = _numbers("sum_sq", frame["sum_sq"], whole=False, low=0, high=np.inf)
+    table["day"] = _numbers("day", frame["day"], whole=True, low=1, high=MAX_DAYS,
+                            what=f"whole numbers from 1 to {MAX_DAYS:,}")
+    table["n"] = _numbers("n", frame["n"], whole=True, low=0, high=MAX_UNITS,
+                          what=f"whole numbers from 0 to {MAX_UNITS:,}")
+    table["sum"] = _numbers("sum", frame["sum"], whole=False, low=-MAX_SUM, high=MAX_SUM,
+                            what=f"finite numbers of at most {MAX_SUM:g} in size")
+    table["sum_sq"] = _numbers("sum_sq", frame["sum_sq"], whole=False, low=0, high=MAX_SUM,
+                               what=f"finite numbers from 0 to {MAX_SUM:g}")
     checked = pd.DataFrame(table, index=frame.index)[list(AGGREGATE_COLUMNS)].astype(
         {"day": np.int64, "n": np.int64})
-    empty = ((checked["n"] == 0) & ((checked["sum"] != 0) | (checked["sum_sq"] != 0))).to_numpy()
-    if empty.any():
-        row = frame.index[np.flatnonzero(empty)[0]]
-        raise ValueError(
-            f"aggregates has n = 0 but sum = {frame['sum'][row]!r}, sum_sq = "
-            f"{frame['sum_sq'][row]!r} (row {row!r}): with no unit both sums must be 0"
-        )
+    _check_sums(frame, checked)
     arms = checked.groupby("experiment")["variant"].agg(lambda v: set(v))
     for experiment, present in arms.items():
         if present != set(VARIANTS):

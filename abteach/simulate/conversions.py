@@ -10,7 +10,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from abteach._validate import as_generator, check_closed_unit, check_int, check_scalar
+from abteach._validate import (
+    as_generator,
+    check_closed_unit,
+    check_int,
+    check_scalar,
+    check_work,
+)
+
+#: Most units per arm: counts stay exact in 64-bit integers and in floats.
+MAX_UNITS = 2**53
 
 
 class SimulatedConversions(NamedTuple):
@@ -45,9 +54,9 @@ def simulate_conversions(
     p_control, p_treatment : float
         True conversion rates, in [0, 1]. Equal rates simulate A/A tests (H0 true).
     n_control, n_treatment : int
-        Units per arm in each experiment (>= 1).
+        Units per arm in each experiment (1 to ``MAX_UNITS`` = 2**53).
     n_experiments : int
-        Number of experiments to simulate (>= 1).
+        Number of experiments to simulate (>= 1; the counts must fit in about 2 GiB).
     rng : numpy.random.Generator or int
         Source of randomness; an integer is used as a seed. Control is drawn first, so
         the same seed gives the same control counts whatever ``p_treatment`` is.
@@ -70,9 +79,10 @@ def simulate_conversions(
     """
     p_c = _check_rate("p_control", p_control)
     p_t = _check_rate("p_treatment", p_treatment)
-    n_c = check_int("n_control", n_control, minimum=1)
-    n_t = check_int("n_treatment", n_treatment, minimum=1)
+    n_c = check_int("n_control", n_control, minimum=1, maximum=MAX_UNITS)
+    n_t = check_int("n_treatment", n_treatment, minimum=1, maximum=MAX_UNITS)
     size = check_int("n_experiments", n_experiments, minimum=1)
+    check_work("2 * n_experiments", 2 * size)
     generator = as_generator(rng)
     x_control = generator.binomial(n_c, p_c, size=size).astype(np.int64)
     x_treatment = generator.binomial(n_t, p_t, size=size).astype(np.int64)

@@ -42,6 +42,9 @@ class DelayedEvents(NamedTuple):
 def _check_events(events) -> pd.DataFrame:
     if not isinstance(events, pd.DataFrame):
         raise TypeError(f"events must be a pandas DataFrame, got {type(events).__name__}")
+    duplicated = events.columns[events.columns.duplicated()]
+    if len(duplicated):
+        raise ValueError(f"events has the column {duplicated[0]!r} more than once")
     missing = [column for column in EVENT_COLUMNS if column not in events.columns]
     if missing:
         raise ValueError(f"events must have the columns of EVENT_SCHEMA; missing {missing}")
@@ -53,6 +56,16 @@ def _check_events(events) -> pd.DataFrame:
             f"{events['timestamp'].dtype}"
         )
     return events
+
+
+def _with_events(frame: pd.DataFrame, added: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` and the ``added`` events, sorted by time, keeping ``frame``'s column types.
+
+    Columns of ``frame`` outside the schema are missing (NaN) in the added rows.
+    """
+    types = {name: frame[name].dtype for name in EVENT_COLUMNS}
+    both = pd.concat([frame, added[list(EVENT_COLUMNS)].astype(types)], ignore_index=True)
+    return both.sort_values("timestamp", kind="stable", ignore_index=True)
 
 
 def _check_variant(variant) -> str | None:
@@ -136,8 +149,7 @@ def duplicate_events(events, *, fraction, rng, same_id=True):
     copies = frame[as_generator(rng).random(len(frame)) < share].copy()
     if not same_id:
         copies["event_id"] = copies["event_id"].astype("str") + "-copy"
-    both = pd.concat([frame, copies.astype(frame.dtypes.to_dict())], ignore_index=True)
-    return both.sort_values("timestamp", kind="stable", ignore_index=True)
+    return _with_events(frame, copies)
 
 
 def add_bots(events, *, n_bots, events_per_bot, rng, experiment=None):
@@ -196,8 +208,7 @@ def add_bots(events, *, n_bots, events_per_bot, rng, experiment=None):
         revenue=np.full(unit.size, np.nan),
         time_us=np.concatenate([exposed, later.astype(np.int64)]),
     )
-    both = pd.concat([frame, added.astype(frame.dtypes.to_dict())], ignore_index=True)
-    return both.sort_values("timestamp", kind="stable", ignore_index=True)
+    return _with_events(frame, added)
 
 
 def mislabel_local_time(

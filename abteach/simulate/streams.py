@@ -23,7 +23,13 @@ from abteach._validate import (
     check_open_unit,
     check_scalar,
 )
-from abteach.events import EVENT_COLUMNS, EVENT_TYPES, VARIANTS
+from abteach.events import (
+    EARLIEST_TIMESTAMP,
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    LATEST_TIMESTAMP,
+    VARIANTS,
+)
 
 #: Mean seconds between two page views of a session, from a page view to its click, and
 #: from a click to a purchase. Sessions are a few minutes long, far below the 30-minute gap
@@ -296,7 +302,8 @@ def simulate_events(
     experiment : str
         Name written in the ``experiment`` column.
     start : str, datetime or date
-        Start of the experiment (UTC when no time zone is given).
+        Start of the experiment (UTC when no time zone is given); the experiment must lie
+        within the plausible times of :mod:`abteach.events` (1970 to 2099).
     rng : numpy.random.Generator or int
         Source of randomness; an integer is used as a seed.
 
@@ -356,6 +363,12 @@ def simulate_events(
     share = check_scalar("treatment_share", check_open_unit("treatment_share", treatment_share))
     name = _check_experiment(experiment)
     origin = _check_timestamp("start", start)
+    if not pd.Timestamp(EARLIEST_TIMESTAMP, tz="UTC") <= origin <= (
+            pd.Timestamp(LATEST_TIMESTAMP, tz="UTC") - pd.Timedelta(days=n_days)):
+        raise ValueError(
+            f"start must leave the {n_days} days of the experiment between {EARLIEST_TIMESTAMP} "
+            f"and {LATEST_TIMESTAMP} UTC (the plausible times of abteach.events), got {start!r}"
+        )
     generator = as_generator(rng)
 
     # users: arm, arrival (= exposure), number of visits
