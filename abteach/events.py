@@ -553,7 +553,7 @@ class EventStore:
             return f"EventStore({where}, closed)"
         events, quarantined = self._connection.execute(
             "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM quarantine)"
-        ).fetchone()
+        ).fetchall()[0]
         return f"EventStore({where}, events={events}, quarantined={quarantined})"
 
     @property
@@ -672,13 +672,13 @@ class EventStore:
 
     def _insert_checked(self) -> IngestResult:
         con = self._connection
-        (rows,) = con.execute("SELECT COUNT(*) FROM incoming").fetchone()
+        (rows,) = con.execute("SELECT COUNT(*) FROM incoming").fetchall()[0]
         texts = "".join(f"CAST({name}_raw AS VARCHAR), " for name in EVENT_COLUMNS)
         (quarantined,) = con.execute(f"""
             INSERT INTO quarantine
             SELECT {texts}raw, reason FROM checked WHERE reason IS NOT NULL
             EXCEPT
-            SELECT * FROM quarantine""").fetchone()
+            SELECT * FROM quarantine""").fetchall()[0]
         columns = ", ".join(EVENT_COLUMNS)
         (ingested,) = con.execute(f"""
             INSERT INTO events
@@ -694,7 +694,7 @@ class EventStore:
             ) AS fresh
             WHERE copy = 1
               AND NOT EXISTS (SELECT 1 FROM events AS stored
-                              WHERE stored.event_id = fresh.event_id)""").fetchone()
+                              WHERE stored.event_id = fresh.event_id)""").fetchall()[0]
         return IngestResult(
             rows=rows,
             ingested=ingested,
