@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -556,3 +560,114 @@ def test_fuzz_valid_tables_give_no_nan(values, seed):
     else:
         numbers = effects.drop(columns=["experiment", "metric", "segment"])
         assert not numbers.isna().any().any()
+
+
+# --------------------------------------------------------------------------------------------
+# The old spelling, the light import, malformed tables
+# --------------------------------------------------------------------------------------------
+
+
+def test_analyse_is_a_deprecated_alias_of_analyze(aggregates):
+    selection = {"experiment": "checkout_redesign", "metric": "conversion", "day": 5}
+    with pytest.warns(DeprecationWarning, match=r"abteach\.analyze"):
+        old = abt.analyse(aggregates, **selection)
+    assert same(old, abt.analyze(aggregates, **selection))
+    assert "analyse" in abt.__all__ and "analyze" in abt.__all__
+
+
+def test_importing_the_modules_loads_no_database_widget_or_parquet_package():
+    """duckdb, ipywidgets and pyarrow load on first use. pandas 3 itself imports pyarrow when
+    it is installed, so the second run makes pyarrow unimportable: the modules still import."""
+    check = ("import sys; import abteach.dashboard, abteach.simulate, abteach.events; "
+             "loaded = [m for m, module in sys.modules.items() if module is not None and "
+             "(m.split('.')[0] in ('duckdb', 'ipywidgets') or m.startswith('pyarrow.parquet'))]; "
+             "print(loaded)")
+    blocked = ("import sys; sys.modules.update(duckdb=None, ipywidgets=None, pyarrow=None); "
+               + check)
+    root = str(Path(abt.__file__).resolve().parents[1])
+    for code in (check, blocked):
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": root}, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert run.stdout.strip() == "[]"
+
+
+def _set(table: pd.DataFrame, column: str, row: int, value) -> pd.DataFrame:
+    changed = table.astype({column: object})
+    changed.loc[row, column] = value
+    return changed
+
+
+BAD_TABLES = {
+    "no treatment arm": (lambda a: a[a["variant"] == "control"],
+                         r"no 'treatment' rows for experiment 'checkout_redesign'"),
+    "None as n": (lambda a: _set(a, "n", 3, None), r"aggregates\['n'\] .* got None \(row 3\)"),
+    "text as sum": (lambda a: _set(a, "sum", 3, "12"),
+                    r"aggregates\['sum'\] .* got '12' \(row 3\)"),
+    "inf as day": (lambda a: _set(a, "day", 3, math.inf),
+                   r"aggregates\['day'\] must hold whole numbers from 1 to 3,650, got inf"),
+    "text as day": (lambda a: _set(a, "day", 3, "abc"), r"aggregates\['day'\] .* got 'abc'"),
+    "day 1.5": (lambda a: _set(a, "day", 3, 1.5), r"aggregates\['day'\] .* got 1.5"),
+    "day 10**9": (lambda a: _set(a, "day", 3, 10**9), r"aggregates\['day'\] .* got 1000000000"),
+    "duplicated column": (lambda a: pd.concat([a, a[["n"]]], axis=1),
+                          r"aggregates has the column 'n' more than once"),
+    "negative n": (lambda a: _set(a, "n", 3, -1), r"aggregates\['n'\] .* got -1"),
+    "True as n": (lambda a: _set(a, "n", 3, True), r"aggregates\['n'\] .* got True"),
+    "NaN sum_sq": (lambda a: _set(a, "sum_sq", 3, math.nan), r"aggregates\['sum_sq'\] .* nan"),
+    "number as experiment": (lambda a: _set(a, "experiment", 0, 7),
+                             r"aggregates\['experiment'\] must hold non-empty text, got 7"),
+    "missing metric name": (lambda a: _set(a, "metric", 0, None),
+                            r"aggregates\['metric'\] must hold non-empty text, got None"),
+    "unknown variant": (lambda a: _set(a, "variant", 0, "B"),
+                        r"aggregates\['variant'\] must be one of 'control', 'treatment'"),
+    "'all' beside segments": (lambda a: _set(a, "segment", 0, "all"),
+                              r"reserved name 'all' beside other segments"),
+    "sum larger than possible": (lambda a: _set(a, "sum", 3, 1e6),
+                                 r"row 3 has n = .*: no values have these sums"),
+    "units without a count": (lambda a: _set(_set(a, "n", 3, 0), "sum", 3, 0.0),
+                              r"row 3 has n = 0, .*: no values have these sums"),
+    "sum 1e300": (lambda a: _set(_set(a, "sum", 3, 1e300), "sum_sq", 3, 1e300),
+                  r"aggregates\['sum'\] must hold finite numbers of at most 1e\+250"),
+}
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: abt.cumulative_effects(t),
+    lambda t: abt.analyze(t, experiment="checkout_redesign", metric="conversion"),
+    lambda t: abt.static_dashboard(t),
+    lambda t: abt.live_dashboard(t),
+], ids=["cumulative_effects", "analyze", "static_dashboard", "live_dashboard"])
+@pytest.mark.parametrize("case", list(BAD_TABLES))
+def test_malformed_tables_raise_one_value_error_naming_the_column(aggregates, call, case):
+    spoil, pattern = BAD_TABLES[case]
+    table = spoil(aggregates)
+    if case == "units without a count":  # n = 0 with a sum of squares left: impossible
+        assert table.loc[3, "sum_sq"] > 0
+    with pytest.raises(ValueError, match=pattern):
+        call(table)
+
+
+@pytest.mark.parametrize("threshold", [math.nan, math.inf, 0.0, 1.0, -0.1])
+def test_static_dashboard_refuses_a_threshold_outside_the_unit_interval(aggregates, threshold):
+    with pytest.raises(ValueError, match="threshold must be"):
+        abt.static_dashboard(aggregates, threshold=threshold)
+
+
+def test_daily_aggregates_refuses_missing_labels_huge_values_and_endless_days(users):
+    with pytest.raises(ValueError, match=r"users\['segment'\] must not contain missing values"):
+        abt.daily_aggregates(_set(users, "segment", 5, None), metrics=["conversion"],
+                             segment="segment")
+    with pytest.raises(ValueError, match=r"'revenue_per_user' must hold values of at most 1e\+100"):
+        abt.daily_aggregates(_set(users, "revenue_per_user", 5, 1e200).astype(
+            {"revenue_per_user": float}), metrics=["revenue_per_user"])
+    with pytest.raises(ValueError, match=r"users\['day'\] must stay within 3,650 days"):
+        abt.daily_aggregates(users.assign(day=users["day"] * 10**6), metrics=["conversion"])
+
+
+def test_a_checked_table_is_unchanged_by_the_check(aggregates):
+    from abteach.dashboard.aggregates import _check_aggregates
+
+    text_days = aggregates.astype({"day": float, "n": float})  # whole floats are accepted
+    pd.testing.assert_frame_equal(_check_aggregates(text_days), _check_aggregates(aggregates))
+    pd.testing.assert_frame_equal(_check_aggregates(aggregates),
+                                  aggregates[list(abt.dashboard.AGGREGATE_COLUMNS)])
