@@ -64,7 +64,7 @@ def _with_events(frame: pd.DataFrame, added: pd.DataFrame) -> pd.DataFrame:
     Columns of ``frame`` outside the schema are missing (NaN) in the added rows.
     """
     types = {name: frame[name].dtype for name in EVENT_COLUMNS}
-    both = pd.concat([frame, added[list(EVENT_COLUMNS)].astype(types)], ignore_index=True)
+    both = pd.concat([frame, added.astype(types)], ignore_index=True)
     return both.sort_values("timestamp", kind="stable", ignore_index=True)
 
 
