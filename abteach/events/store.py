@@ -1,37 +1,6 @@
-"""Event logs of an experiment: the schema, an embedded DuckDB store, and metrics in SQL.
+"""The event store: DuckDB in memory or in a file, idempotent ingestion, quarantine (chapter 4).
 
-An experiment platform does not see "conversions per arm": it sees a stream of events
-(exposures, page views, clicks, purchases), each one a row with the fields of
-:data:`EVENT_SCHEMA`. This module stores such a stream and turns it into the numbers a test
-needs, in SQL, the way an analysis pipeline does.
-
-:class:`EventStore` keeps the events in DuckDB, an embedded database: in memory or in one
-file, no server. Ingestion is idempotent (an event whose ``event_id`` is already stored is a
-duplicate and adds nothing) and never crashes on a bad event: a malformed event goes to the
-``quarantine`` table with the reason, one of :data:`QUARANTINE_REASONS`.
-
-The metric queries are module constants collected in :data:`METRIC_SQL`, so a chapter can
-print the SQL it runs. They are written in portable SQL: common table expressions, ``JOIN``,
-``GROUP BY``, the window functions ``LAG`` and ``SUM ... OVER``, ``CASE``, ``COALESCE``,
-``NULLIF``, ``CAST(... AS DATE)``, ``CAST(... AS BIGINT)`` and the aggregates ``COUNT``,
-``SUM``, ``AVG``, ``MIN``, ``MAX``, ``VAR_SAMP`` and ``COVAR_SAMP``, with no DuckDB-only
-function (no ``epoch_ms``, ``list``, ``QUALIFY``, ``::`` casts or ``->>``). They run
-unchanged on Spark SQL and BigQuery against a table named ``events`` with the columns of
-:data:`EVENT_SCHEMA`. The one construct that differs from the ISO standard is the
-session gap, written ``INTERVAL 30 MINUTE`` (the form DuckDB, Spark SQL and BigQuery all
-accept; ISO SQL and PostgreSQL spell it ``INTERVAL '30' MINUTE``). The ingestion SQL, which
-parses and checks raw input, does use DuckDB functions (``TRY_CAST``, ``isfinite``, the
-JSON functions); it is plumbing, not analysis.
-
-Timestamps are stored as ``TIMESTAMP`` holding UTC wall-clock time, so that
-``CAST(timestamp AS DATE)`` is the UTC day on every engine.
-
-References
-----------
-Kohavi, Tang & Xu (2020), *Trustworthy Online Controlled Experiments*, ch. 13 (instrumentation),
-ch. 20 (triggering) and ch. 21 (data quality).
-Deng, A. & Hu, V. (2015), Diluted treatment effect estimation for trigger analysis in online
-controlled experiments, *WSDM*.
+DuckDB and pyarrow are imported on first use, so ``import abteach.events`` stays light.
 """
 
 from __future__ import annotations
@@ -44,6 +13,8 @@ import pandas as pd
 
 from abteach._records import Record
 from abteach._validate import check_choice, check_int
+from abteach.events.schema import _CHECKS, EVENT_COLUMNS, EVENT_SCHEMA
+from abteach.events.sql import METRIC_SQL
 
 
 def _duckdb():
@@ -60,273 +31,6 @@ def _pyarrow():
 
     return pyarrow, pyarrow.parquet
 
-
-@dataclass(frozen=True)
-class SchemaField:
-    """One column of the event schema: its name, SQL type and meaning."""
-
-    name: str
-    sql_type: str
-    description: str
-
-
-VARIANTS = ("control", "treatment")
-EVENT_TYPES = ("exposure", "page_view", "click", "purchase")
-
-#: The schema of an event, shared by the simulator (:func:`abteach.simulate.simulate_events`)
-#: and the store. One row of the log is one event.
-EVENT_SCHEMA = (
-    SchemaField("event_id", "VARCHAR", "unique id of the event; a re-sent copy keeps it"),
-    SchemaField("unit_id", "VARCHAR", "the randomization unit (a user)"),
-    SchemaField("experiment", "VARCHAR", "name of the experiment"),
-    SchemaField("variant", "VARCHAR", "arm of the unit: 'control' or 'treatment'"),
-    SchemaField("event_type", "VARCHAR", "'exposure', 'page_view', 'click' or 'purchase'"),
-    SchemaField("revenue", "DOUBLE", "order value (>= 0) of a purchase; NULL for other events"),
-    SchemaField("timestamp", "TIMESTAMP", "when the event happened, UTC"),
-)
-EVENT_COLUMNS = tuple(field.name for field in EVENT_SCHEMA)
-
-#: The event that triggers the treatment — the changed page is reached by a click.
-TRIGGER_EVENT = "click"
-#: A gap longer than this between two events of a unit starts a new session.
-SESSION_GAP_MINUTES = 30
-
-def _sql_list(values) -> str:
-    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
-
-
-#: The plausible time range of an event, UTC: from ``EARLIEST_TIMESTAMP`` (included) to
-#: ``LATEST_TIMESTAMP`` (excluded). A timestamp outside it (year 1, year 10000, a clock
-#: reset to the Unix epoch's negative side) is a logging error, not an event.
-EARLIEST_TIMESTAMP = "1970-01-01 00:00:00"
-LATEST_TIMESTAMP = "2100-01-01 00:00:00"
-#: The text fields that name things (ids and the experiment): each must be real text, not
-#: blank (whitespace only) and not a JSON object or array that a client serialized by mistake.
-_NAME_FIELDS = ("event_id", "unit_id", "experiment")
-
-
-def _name_checks(name: str) -> dict[str, str]:
-    """Missing, blank, or a JSON object or array: the checks of one naming field."""
-    return {
-        f"missing {name}": f"{name} IS NULL",
-        f"blank {name}": rf"regexp_full_match({name}, '[\s\pZ]+')",
-        f"JSON object or array as {name}": (
-            rf"regexp_matches({name}, '^[\s\pZ]*[\[{{]') AND json_valid({name})"
-        ),
-    }
-
-
-#: The checks of an ingested event, in order: the first that holds is the reason it is
-#: quarantined. They test the parsed fields (empty text counts as missing) and, for
-#: presence, the raw ones (``<name>_raw``).
-_CHECKS = {
-    **{reason: test for name in _NAME_FIELDS for reason, test in _name_checks(name).items()},
-    "missing variant": "variant IS NULL",
-    "unknown variant": f"variant NOT IN {_sql_list(VARIANTS)}",
-    "missing event_type": "event_type IS NULL",
-    "unknown event_type": f"event_type NOT IN {_sql_list(EVENT_TYPES)}",
-    "missing timestamp": "timestamp_raw IS NULL",
-    "unparsable timestamp": "timestamp IS NULL",
-    "timestamp outside 1970-2099": (f"timestamp < TIMESTAMP '{EARLIEST_TIMESTAMP}' "
-                                    f"OR timestamp >= TIMESTAMP '{LATEST_TIMESTAMP}'"),
-    "unparsable revenue": "revenue_raw IS NOT NULL AND revenue IS NULL",
-    "purchase without revenue": "event_type = 'purchase' AND revenue IS NULL",
-    "revenue on a non-purchase event": "event_type <> 'purchase' AND revenue IS NOT NULL",
-    "non-finite revenue": "NOT isfinite(revenue)",
-    "negative revenue": "revenue < 0",
-}
-#: Why an event was quarantined — a JSON line that is not an object, then the checks.
-QUARANTINE_REASONS = ("invalid JSON", "not a JSON object", *_CHECKS)
-
-# --------------------------------------------------------------------------------------
-# Metric queries. Each is built from the common table expressions below, so that every
-# query in METRIC_SQL is complete and can be printed and run on its own.
-
-
-def _with(*ctes: str, select: str) -> str:
-    return "WITH\n" + ",\n".join(ctes) + "\n" + select
-
-
-_FIRST_EXPOSURE = """\
-first_exposure AS (
-    -- the analysis population: every unit with an exposure, from its first exposure on
-    SELECT experiment, variant, unit_id, MIN(timestamp) AS exposed_at
-    FROM events
-    WHERE event_type = 'exposure'
-    GROUP BY experiment, variant, unit_id
-)"""
-
-_EXPOSED_EVENTS = """\
-exposed_events AS (
-    -- a unit's events from its first exposure on: events before it do not count;
-    -- previous_at, the unit's previous event, is used to count sessions
-    SELECT e.experiment, e.variant, e.unit_id, e.event_type, e.revenue, e.timestamp,
-           f.exposed_at,
-           LAG(e.timestamp) OVER (
-               PARTITION BY e.experiment, e.variant, e.unit_id ORDER BY e.timestamp
-           ) AS previous_at
-    FROM events AS e
-    JOIN first_exposure AS f
-      ON e.experiment = f.experiment AND e.variant = f.variant AND e.unit_id = f.unit_id
-    WHERE e.timestamp >= f.exposed_at
-)"""
-
-_USER_METRICS = f"""\
-user_metrics AS (
-    -- one row per unit; the ratio metric clicks / page_views keeps its numerator and
-    -- denominator per unit (its variance needs both); a session starts with the first
-    -- event and after every gap of more than {SESSION_GAP_MINUTES} minutes
-    SELECT experiment, variant, unit_id,
-           MIN(exposed_at) AS exposed_at,
-           COUNT(CASE WHEN previous_at IS NULL
-                        OR timestamp > previous_at + INTERVAL {SESSION_GAP_MINUTES} MINUTE
-                      THEN 1 END) AS sessions,
-           COUNT(CASE WHEN event_type = 'page_view' THEN 1 END) AS page_views,
-           COUNT(CASE WHEN event_type = 'click' THEN 1 END) AS clicks,
-           COUNT(CASE WHEN event_type = 'purchase' THEN 1 END) AS purchases,
-           COALESCE(SUM(revenue), 0) AS revenue,
-           MAX(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS converted,
-           MIN(CASE WHEN event_type = 'purchase' THEN timestamp END) AS converted_at,
-           MAX(CASE WHEN event_type = '{TRIGGER_EVENT}' THEN 1 ELSE 0 END) AS triggered
-    FROM exposed_events
-    GROUP BY experiment, variant, unit_id
-)"""
-
-#: The analysis population — every event of an exposed unit from its first exposure on.
-EXPOSED_EVENTS_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, select="""\
-SELECT experiment, variant, unit_id, event_type, revenue, timestamp, exposed_at
-FROM exposed_events
-ORDER BY experiment, variant, unit_id, timestamp""")
-
-#: One row per exposed unit — sessions, page views, clicks, purchases, revenue, conversion.
-USER_METRICS_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, select="""\
-SELECT *
-FROM user_metrics
-ORDER BY experiment, variant, unit_id""")
-
-#: One row per arm — means and variances of the user-level metrics, the sufficient
-#: statistics of the tests (and the covariance that the delta method needs for the ratio).
-ARM_SUMMARY_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, select="""\
-SELECT experiment, variant,
-       COUNT(*) AS users,
-       COUNT(CASE WHEN converted = 1 THEN 1 END) AS converters,
-       AVG(converted) AS conversion_rate,
-       AVG(revenue) AS revenue_per_user,
-       VAR_SAMP(revenue) AS revenue_variance,
-       AVG(sessions) AS sessions_per_user,
-       AVG(page_views) AS page_views_per_user,
-       VAR_SAMP(page_views) AS page_views_variance,
-       AVG(clicks) AS clicks_per_user,
-       VAR_SAMP(clicks) AS clicks_variance,
-       COVAR_SAMP(clicks, page_views) AS clicks_page_views_covariance,
-       SUM(clicks) / NULLIF(SUM(page_views), 0) AS click_through_rate
-FROM user_metrics
-GROUP BY experiment, variant
-ORDER BY experiment, variant""")
-
-_DAILY = """\
-daily_changes AS (
-    -- what each UTC day adds: newly exposed units, first purchases, revenue
-    SELECT experiment, variant, CAST(exposed_at AS DATE) AS event_date,
-           1 AS new_users, 0 AS new_converters, 0 AS revenue
-    FROM user_metrics
-    UNION ALL
-    SELECT experiment, variant, CAST(converted_at AS DATE), 0, 1, 0
-    FROM user_metrics
-    WHERE converted_at IS NOT NULL
-    UNION ALL
-    SELECT experiment, variant, CAST(timestamp AS DATE), 0, 0, revenue
-    FROM exposed_events
-    WHERE event_type = 'purchase'
-),
-daily AS (
-    SELECT experiment, variant, event_date,
-           SUM(new_users) AS new_users,
-           SUM(new_converters) AS new_converters,
-           SUM(revenue) AS revenue
-    FROM daily_changes
-    GROUP BY experiment, variant, event_date
-),
-cumulative AS (
-    -- running totals: what the analysis would have shown at the end of each day
-    SELECT experiment, variant, event_date, new_users,
-           SUM(new_users) OVER to_date AS users,
-           SUM(new_converters) OVER to_date AS converters,
-           SUM(revenue) OVER to_date AS revenue
-    FROM daily
-    WINDOW to_date AS (
-        PARTITION BY experiment, variant ORDER BY event_date
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    )
-)"""
-
-#: One row per UTC day and arm — cumulative users, converters and revenue up to that day.
-DAILY_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, _DAILY, select="""\
-SELECT experiment, variant, event_date,
-       CAST(new_users AS BIGINT) AS new_users,
-       CAST(users AS BIGINT) AS users,
-       CAST(converters AS BIGINT) AS converters,
-       converters / users AS conversion_rate,
-       revenue,
-       revenue / users AS revenue_per_user
-FROM cumulative
-ORDER BY experiment, variant, event_date""")
-
-#: One row per arm, for the triggered analysis — only units that reached the trigger event.
-TRIGGERED_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, select="""\
-SELECT experiment, variant,
-       COUNT(*) AS users,
-       COUNT(CASE WHEN triggered = 1 THEN 1 END) AS triggered_users,
-       AVG(triggered) AS trigger_rate,
-       COUNT(CASE WHEN triggered = 1 AND converted = 1 THEN 1 END) AS triggered_converters,
-       AVG(CASE WHEN triggered = 1 THEN converted END) AS triggered_conversion_rate,
-       AVG(CASE WHEN triggered = 1 THEN revenue END) AS triggered_revenue_per_user,
-       VAR_SAMP(CASE WHEN triggered = 1 THEN revenue END) AS triggered_revenue_variance
-FROM user_metrics
-GROUP BY experiment, variant
-ORDER BY experiment, variant""")
-
-_EFFECTS = """\
-effects AS (
-    -- treatment minus control, over all exposed units and over triggered units only
-    SELECT experiment,
-           AVG(triggered) AS trigger_rate,
-           AVG(CASE WHEN variant = 'treatment' THEN converted END)
-             - AVG(CASE WHEN variant = 'control' THEN converted END) AS conversion_effect,
-           AVG(CASE WHEN variant = 'treatment' AND triggered = 1 THEN converted END)
-             - AVG(CASE WHEN variant = 'control' AND triggered = 1 THEN converted END)
-             AS triggered_conversion_effect,
-           AVG(CASE WHEN variant = 'treatment' THEN revenue END)
-             - AVG(CASE WHEN variant = 'control' THEN revenue END) AS revenue_effect,
-           AVG(CASE WHEN variant = 'treatment' AND triggered = 1 THEN revenue END)
-             - AVG(CASE WHEN variant = 'control' AND triggered = 1 THEN revenue END)
-             AS triggered_revenue_effect
-    FROM user_metrics
-    GROUP BY experiment
-)"""
-
-#: One row per experiment — the triggered effect, diluted to all exposed units by the
-#: trigger rate, next to the effect measured directly on all exposed units.
-DILUTION_SQL = _with(_FIRST_EXPOSURE, _EXPOSED_EVENTS, _USER_METRICS, _EFFECTS, select="""\
-SELECT experiment, trigger_rate,
-       triggered_conversion_effect,
-       triggered_conversion_effect * trigger_rate AS diluted_conversion_effect,
-       conversion_effect,
-       triggered_revenue_effect,
-       triggered_revenue_effect * trigger_rate AS diluted_revenue_effect,
-       revenue_effect
-FROM effects
-ORDER BY experiment""")
-
-#: The metric queries by name, as run by :meth:`EventStore.metrics`.
-METRIC_SQL = {
-    "exposed_events": EXPOSED_EVENTS_SQL,
-    "users": USER_METRICS_SQL,
-    "arms": ARM_SUMMARY_SQL,
-    "daily": DAILY_SQL,
-    "triggered": TRIGGERED_SQL,
-    "dilution": DILUTION_SQL,
-}
 
 # --------------------------------------------------------------------------------------
 # Ingestion: read any source into a view `incoming` with the raw fields, then check them.
@@ -488,7 +192,7 @@ class EventStore:
 
     Notes
     -----
-    Two tables: ``events`` (the columns of :data:`EVENT_SCHEMA`) and ``quarantine`` (the
+    Two tables: ``events`` (the columns of :data:`~abteach.events.EVENT_SCHEMA`) and ``quarantine`` (the
     raw text of every field of a rejected event, the raw JSON line when it came from JSON
     lines, and the ``reason``). Use the store as a context manager, or call :meth:`close`.
 
@@ -570,7 +274,7 @@ class EventStore:
         Parameters
         ----------
         data : pandas.DataFrame, str or pathlib.Path
-            A DataFrame with the columns of :data:`EVENT_SCHEMA` (other columns are
+            A DataFrame with the columns of :data:`~abteach.events.EVENT_SCHEMA` (other columns are
             ignored), or the path of a JSON lines file (``.jsonl``, ``.ndjson``,
             ``.json``: one JSON object per line; the file is read whole, so prefer
             Parquet for big data) or of a Parquet file (``.parquet``, ``.pq``).
@@ -584,7 +288,7 @@ class EventStore:
 
         Notes
         -----
-        Each event is checked in the order of :data:`QUARANTINE_REASONS`; the first
+        Each event is checked in the order of :data:`~abteach.events.QUARANTINE_REASONS`; the first
         failure is its ``reason`` in the ``quarantine`` table. Valid events are
         deduplicated on ``event_id``: against the stored events, and within the batch,
         where the copy with the earliest timestamp is kept. Ingesting the same data
@@ -720,7 +424,7 @@ class EventStore:
         Parameters
         ----------
         name : {"exposed_events", "users", "arms", "daily", "triggered", "dilution"}
-            Which query of :data:`METRIC_SQL`.
+            Which query of :data:`~abteach.events.METRIC_SQL`.
         experiment : str, optional
             Keep only this experiment's rows (all experiments by default).
 
