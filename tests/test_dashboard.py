@@ -394,7 +394,7 @@ def test_static_dashboard_with_experiments_of_different_lengths(users):
     json.loads(fig.to_json())
 
 
-def test_static_dashboard_is_small_titled_and_labelled(figure):
+def test_static_dashboard_is_small_titled_and_labeled(figure):
     size = len(figure.to_json().encode())
     assert size < 300_000, size
     assert figure.layout.title.text.startswith("Experiment dashboard")

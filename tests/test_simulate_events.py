@@ -222,7 +222,7 @@ def replicate_coverage(replicates: int, users_each: int, rng: int) -> dict[str, 
 
     Users are independent, so one simulation of ``replicates * users_each`` users split
     into replicates by unit number is the same as ``replicates`` independent experiments;
-    each replicate is analysed by the SQL of abteach.events, all at once.
+    each replicate is analyzed by the SQL of abteach.events, all at once.
     """
     events, truth = simulate_events(replicates * users_each, **COVERAGE, rng=rng)
     replicate = events["unit_id"].str.slice(1).astype(int) % replicates

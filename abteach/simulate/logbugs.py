@@ -242,7 +242,7 @@ def mislabel_local_time(
     Returns
     -------
     pandas.DataFrame
-        The events with the mislabelled timestamps, sorted by time.
+        The events with the mislabeled timestamps, sorted by time.
     """
     frame = _check_events(events)
     share = _check_fraction(fraction)
