@@ -26,9 +26,12 @@ def documented_modules() -> list[str]:
 
 
 def public_modules() -> list[str]:
+    """The public modules and subpackages of abteach (a subpackage is documented whole)."""
+    names = [path.stem for path in (ROOT / "abteach").glob("*.py")]
+    names += [path.parent.name for path in (ROOT / "abteach").glob("*/__init__.py")]
     return sorted(
-        f"abteach.{path.stem}" for path in (ROOT / "abteach").glob("*.py")
-        if not path.stem.startswith("_") and path.stem not in NOT_DOCUMENTED
+        f"abteach.{name}" for name in names
+        if not name.startswith("_") and name not in NOT_DOCUMENTED | {"course"}
     )
 
 

@@ -34,10 +34,10 @@ first exposure, and its metric values are those measured at the end of the data:
 cumulative analysis "as of day d" covers the units that entered by day d. Segment ``"all"``
 is the sum over the segments.
 
-The modules, one per part of chapter 11: :mod:`~abteach.dashboard.aggregates` (the table,
-the demo and the check every function runs on a table), :mod:`~abteach.dashboard.analysis`
-(the cumulative tests), :mod:`~abteach.dashboard.static` (the plotly dashboard) and
-:mod:`~abteach.dashboard.live` (the ipywidgets dashboard, which loads ipywidgets on first use).
+The modules, one per part of chapter 11: ``abteach.dashboard.aggregates`` (the table,
+the demo and the check every function runs on a table), ``abteach.dashboard.analysis``
+(the cumulative tests), ``abteach.dashboard.static`` (the plotly dashboard) and
+``abteach.dashboard.live`` (the ipywidgets dashboard, which loads ipywidgets on first use).
 
 References
 ----------
@@ -50,9 +50,8 @@ controlled experiment analysis at large scale, *SEAA 2018* (the scorecard and it
 
 from __future__ import annotations
 
+from abteach.dashboard import aggregates as _aggregates
 from abteach.dashboard.aggregates import (
-    AGGREGATE_COLUMNS,
-    ALL_SEGMENTS,
     DEMO_BUG_FROM_DAY,
     DEMO_EXPERIMENTS,
     DEMO_METRICS,
@@ -76,6 +75,11 @@ from abteach.dashboard.analysis import (
 )
 from abteach.dashboard.live import live_dashboard
 from abteach.dashboard.static import static_dashboard
+
+#: Columns of the tidy table of :func:`daily_aggregates`, in order.
+AGGREGATE_COLUMNS = _aggregates.AGGREGATE_COLUMNS
+#: The segment that stands for every unit (the sum over the segments).
+ALL_SEGMENTS = _aggregates.ALL_SEGMENTS
 
 __all__ = [
     "AGGREGATE_COLUMNS",
@@ -102,6 +106,15 @@ __all__ = [
     "live_dashboard",
     "static_dashboard",
 ]
+
+
+# The public names belong to the package (as they did to the module it replaces): the API
+# page documents them there, and pickles and reprs name abteach.dashboard.
+for _name in __all__:
+    _value = globals().get(_name)
+    if isinstance(_value, type) or callable(_value):
+        _value.__module__ = __name__
+del _name, _value
 
 
 def __getattr__(name: str):

@@ -176,7 +176,7 @@ def live_dashboard(aggregates, *, alpha: float = 0.05, expected_ratios=None) -> 
 def _live_dashboard_class() -> type:
     """:class:`LiveDashboard`: the methods of ``_LiveDashboard`` on an ``ipywidgets.VBox``."""
     return type("LiveDashboard", (_LiveDashboard, _ipywidgets().VBox), {
-        "__module__": __name__, "__qualname__": "LiveDashboard",
+        "__module__": "abteach.dashboard", "__qualname__": "LiveDashboard",
         "__doc__": _LiveDashboard.__doc__,
     })
 

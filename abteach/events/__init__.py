@@ -36,27 +36,9 @@ controlled experiments, *WSDM*.
 
 from __future__ import annotations
 
-from abteach.events.schema import (
-    EARLIEST_TIMESTAMP,
-    EVENT_COLUMNS,
-    EVENT_SCHEMA,
-    EVENT_TYPES,
-    LATEST_TIMESTAMP,
-    QUARANTINE_REASONS,
-    SESSION_GAP_MINUTES,
-    TRIGGER_EVENT,
-    VARIANTS,
-    SchemaField,
-)
-from abteach.events.sql import (
-    ARM_SUMMARY_SQL,
-    DAILY_SQL,
-    DILUTION_SQL,
-    EXPOSED_EVENTS_SQL,
-    METRIC_SQL,
-    TRIGGERED_SQL,
-    USER_METRICS_SQL,
-)
+from abteach.events import schema as _schema
+from abteach.events import sql as _sql
+from abteach.events.schema import SchemaField
 from abteach.events.store import (
     DEFAULT_MEMORY_LIMIT,
     MAX_THREADS,
@@ -64,6 +46,42 @@ from abteach.events.store import (
     EventStore,
     IngestResult,
 )
+
+#: The schema of an event, shared by the simulator (:func:`abteach.simulate.simulate_events`)
+#: and the store. One row of the log is one event.
+EVENT_SCHEMA = _schema.EVENT_SCHEMA
+#: The names of the schema's columns, in order.
+EVENT_COLUMNS = _schema.EVENT_COLUMNS
+#: The two arms and the four event types.
+VARIANTS = _schema.VARIANTS
+EVENT_TYPES = _schema.EVENT_TYPES
+#: The event that triggers the treatment — the changed page is reached by a click.
+TRIGGER_EVENT = _schema.TRIGGER_EVENT
+#: A gap longer than this between two events of a unit starts a new session.
+SESSION_GAP_MINUTES = _schema.SESSION_GAP_MINUTES
+#: The plausible time range of an event (UTC) — from ``EARLIEST_TIMESTAMP`` (included) to
+#: ``LATEST_TIMESTAMP`` (excluded); an event outside it is quarantined.
+EARLIEST_TIMESTAMP = _schema.EARLIEST_TIMESTAMP
+LATEST_TIMESTAMP = _schema.LATEST_TIMESTAMP
+#: Why an event was quarantined — a JSON line that is not an object, then the checks in order
+#: (the first that holds is the reason).
+QUARANTINE_REASONS = _schema.QUARANTINE_REASONS
+#: The analysis population — every event of an exposed unit from its first exposure on.
+EXPOSED_EVENTS_SQL = _sql.EXPOSED_EVENTS_SQL
+#: One row per exposed unit — sessions, page views, clicks, purchases, revenue, conversion.
+USER_METRICS_SQL = _sql.USER_METRICS_SQL
+#: One row per arm — means and variances of the user-level metrics, the sufficient
+#: statistics of the tests (and the covariance that the delta method needs for the ratio).
+ARM_SUMMARY_SQL = _sql.ARM_SUMMARY_SQL
+#: One row per UTC day and arm — cumulative users, converters and revenue up to that day.
+DAILY_SQL = _sql.DAILY_SQL
+#: One row per arm, for the triggered analysis — only units that reached the trigger event.
+TRIGGERED_SQL = _sql.TRIGGERED_SQL
+#: One row per experiment — the triggered effect, diluted to all exposed units by the
+#: trigger rate, next to the effect measured directly on all exposed units.
+DILUTION_SQL = _sql.DILUTION_SQL
+#: The metric queries by name, as run by :meth:`EventStore.metrics`.
+METRIC_SQL = _sql.METRIC_SQL
 
 __all__ = [
     "ARM_SUMMARY_SQL",
@@ -89,3 +107,12 @@ __all__ = [
     "IngestResult",
     "SchemaField",
 ]
+
+
+# The public names belong to the package (as they did to the module it replaces): the API
+# page documents them there, and pickles and reprs name abteach.events.
+for _name in __all__:
+    _value = globals().get(_name)
+    if isinstance(_value, type) or callable(_value):
+        _value.__module__ = __name__
+del _name, _value

@@ -4,11 +4,11 @@ Every draw goes through an ``rng`` argument (a ``numpy.random.Generator`` or an 
 seed), and whole batches of experiments are drawn at once.
 
 Two kinds of simulation: :func:`simulate_conversions` draws the counts of many two-arm
-experiments (:mod:`~abteach.simulate.conversions`); :func:`simulate_events` draws the event
-log of one experiment, with known true effects (:mod:`~abteach.simulate.streams`), and
+experiments (``abteach.simulate.conversions``); :func:`simulate_events` draws the event
+log of one experiment, with known true effects (``abteach.simulate.streams``), and
 :func:`lose_events`, :func:`duplicate_events`, :func:`add_bots`,
 :func:`mislabel_local_time` and :func:`delay_events` break such a log the way real
-logging pipelines do (:mod:`~abteach.simulate.logbugs`; Kohavi, Tang & Xu 2020, ch. 21).
+logging pipelines do (``abteach.simulate.logbugs``; Kohavi, Tang & Xu 2020, ch. 21).
 """
 
 from __future__ import annotations
@@ -57,3 +57,12 @@ __all__ = [
     "simulate_conversions",
     "simulate_events",
 ]
+
+
+# The public names belong to the package (as they did to the module it replaces): the API
+# page documents them there, and pickles and reprs name abteach.simulate.
+for _name in __all__:
+    _value = globals().get(_name)
+    if isinstance(_value, type) or callable(_value):
+        _value.__module__ = __name__
+del _name, _value
