@@ -125,6 +125,7 @@ def daily_aggregates(users, *, metrics, segment=None, day: str = "day") -> pd.Da
 
     Examples
     --------
+    >>> import pandas as pd
     >>> users = pd.DataFrame({"experiment": "e", "variant": ["control", "treatment"] * 2,
     ...                       "day": [1, 1, 2, 2], "clicks": [1.0, 2.0, 3.0, 4.0]})
     >>> daily_aggregates(users, metrics=["clicks"])[["variant", "day", "n", "sum", "sum_sq"]]
