@@ -33,7 +33,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "BudgetExperiment", "simulate_budget_experiment",
     ),
     "dashboard": (
-        "DashboardAnalysis", "LiveDashboard", "analyse", "cumulative_effects",
+        "DashboardAnalysis", "LiveDashboard", "analyse", "analyze", "cumulative_effects",
         "daily_aggregates", "demo_aggregates", "demo_users", "live_dashboard",
         "static_dashboard",
     ),

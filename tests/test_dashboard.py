@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -121,7 +125,7 @@ def test_event_store_users_table_feeds_the_dashboard():
         users = store.metrics("users")
     agg = abt.daily_aggregates(users, metrics=["converted", "revenue", "sessions"],
                                day="exposed_at")
-    result = abt.analyse(agg, experiment="checkout", metric="converted")
+    result = abt.analyze(agg, experiment="checkout", metric="converted")
     arms = users.groupby("variant")["converted"].agg(["sum", "size"])
     direct = abt.ztest_proportions(arms.loc["control", "sum"], arms.loc["control", "size"],
                                    arms.loc["treatment", "sum"], arms.loc["treatment", "size"])
@@ -131,17 +135,17 @@ def test_event_store_users_table_feeds_the_dashboard():
 
 
 # --------------------------------------------------------------------------------------------
-# analyse: equals direct abteach calls and scipy on the raw data
+# analyze: equals direct abteach calls and scipy on the raw data
 # --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("experiment", ["checkout_redesign", "search_ranking"])
 @pytest.mark.parametrize("segment", ["all", "ios"])
 @pytest.mark.parametrize("day", [3, 14])
-def test_analyse_equals_direct_abteach_calls_on_the_raw_data(users, aggregates, experiment,
+def test_analyze_equals_direct_abteach_calls_on_the_raw_data(users, aggregates, experiment,
                                                              segment, day):
     for metric in METRICS:
-        result = abt.analyse(aggregates, experiment=experiment, metric=metric, segment=segment,
+        result = abt.analyze(aggregates, experiment=experiment, metric=metric, segment=segment,
                              day=day)
         control, treatment = raw(users, experiment, metric, segment, day)
         if metric == "conversion":
@@ -160,11 +164,11 @@ def test_analyse_equals_direct_abteach_calls_on_the_raw_data(users, aggregates, 
         assert result.srm_pvalue == pytest.approx(srm.pvalue, rel=1e-12)
 
 
-def test_analyse_agrees_with_scipy_welch_and_chisquare(users, aggregates):
+def test_analyze_agrees_with_scipy_welch_and_chisquare(users, aggregates):
     """Independent implementations: scipy.stats.ttest_ind(equal_var=False) and chisquare."""
     for segment in ("all", "desktop", "android", "ios"):
         for metric in ("revenue_per_user", "sessions_per_user"):
-            result = abt.analyse(aggregates, experiment="recommendations_v2", metric=metric,
+            result = abt.analyze(aggregates, experiment="recommendations_v2", metric=metric,
                                  segment=segment, day=9)
             control, treatment = raw(users, "recommendations_v2", metric, segment, 9)
             ref = stats.ttest_ind(treatment, control, equal_var=False)
@@ -175,8 +179,8 @@ def test_analyse_agrees_with_scipy_welch_and_chisquare(users, aggregates):
         assert result.srm_pvalue == pytest.approx(chi.pvalue, rel=1e-10)
 
 
-def test_analyse_defaults_to_the_last_day_and_keeps_the_full_results(aggregates):
-    result = abt.analyse(aggregates, experiment="checkout_redesign", metric="conversion")
+def test_analyze_defaults_to_the_last_day_and_keeps_the_full_results(aggregates):
+    result = abt.analyze(aggregates, experiment="checkout_redesign", metric="conversion")
     assert result.day == 14 and result.segment == "all"
     assert isinstance(result.result, abt.ProportionsZTest)
     assert isinstance(result.srm, abt.SRMTest)
@@ -187,15 +191,15 @@ def test_analyse_defaults_to_the_last_day_and_keeps_the_full_results(aggregates)
     assert f"{100 * result.lift:+.2f}%" in result.summary()
 
 
-def test_analyse_test_argument(aggregates):
-    welch = abt.analyse(aggregates, experiment="checkout_redesign", metric="conversion",
+def test_analyze_test_argument(aggregates):
+    welch = abt.analyze(aggregates, experiment="checkout_redesign", metric="conversion",
                         test="welch")
     assert isinstance(welch.result, abt.MeansTTest)
-    auto = abt.analyse(aggregates, experiment="checkout_redesign", metric="conversion")
+    auto = abt.analyze(aggregates, experiment="checkout_redesign", metric="conversion")
     # For 0/1 data Welch's test and the unpooled z-test nearly agree (n ~ 28,000 per arm).
     assert welch.pvalue == pytest.approx(auto.pvalue, rel=0.05)
     with pytest.raises(ValueError, match="test='proportions' needs a 0/1 metric"):
-        abt.analyse(aggregates, experiment="checkout_redesign", metric="revenue_per_user",
+        abt.analyze(aggregates, experiment="checkout_redesign", metric="revenue_per_user",
                     test="proportions")
 
 
@@ -216,15 +220,15 @@ def test_the_demo_tells_its_three_stories(effects):
 
 
 # --------------------------------------------------------------------------------------------
-# cumulative_effects: the vectorised analyses equal analyse, row by row
+# cumulative_effects: the vectorized analyses equal analyze, row by row
 # --------------------------------------------------------------------------------------------
 
 
-def test_cumulative_effects_equal_analyse(aggregates, effects):
+def test_cumulative_effects_equal_analyze(aggregates, effects):
     assert len(effects) == 3 * 3 * 4 * 14
     sample = effects.sample(40, random_state=1)
     for row in sample.itertuples():
-        one = abt.analyse(aggregates, experiment=row.experiment, metric=row.metric,
+        one = abt.analyze(aggregates, experiment=row.experiment, metric=row.metric,
                           segment=row.segment, day=row.day)
         for name in ("effect", "ci_low", "ci_high", "pvalue", "lift", "lift_ci_low",
                      "lift_ci_high", "srm_pvalue", "mean_control", "mean_treatment"):
@@ -247,7 +251,7 @@ def test_days_without_two_units_per_arm_are_left_out():
     effects = abt.cumulative_effects(abt.daily_aggregates(users, metrics=["y"]))
     assert effects["day"].tolist() == [2, 3]
     with pytest.raises(ValueError, match="fewer than 2 units"):
-        abt.analyse(abt.daily_aggregates(users, metrics=["y"]), experiment="e", metric="y",
+        abt.analyze(abt.daily_aggregates(users, metrics=["y"]), experiment="e", metric="y",
                     day=1)
 
 
@@ -392,7 +396,7 @@ def test_static_dashboard_with_experiments_of_different_lengths(users):
     json.loads(fig.to_json())
 
 
-def test_static_dashboard_is_small_titled_and_labelled(figure):
+def test_static_dashboard_is_small_titled_and_labeled(figure):
     size = len(figure.to_json().encode())
     assert size < 300_000, size
     assert figure.layout.title.text.startswith("Experiment dashboard")
@@ -413,12 +417,12 @@ def same(result, expected) -> bool:
 
 def test_live_dashboard_recomputes_on_every_change(aggregates):
     board = abt.live_dashboard(aggregates)
-    assert same(board.result, abt.analyse(aggregates, experiment="checkout_redesign",
+    assert same(board.result, abt.analyze(aggregates, experiment="checkout_redesign",
                                           metric="conversion"))
     board.metric.value = "revenue_per_user"
     board.segment.value = "android"
     board.day.value = 5
-    expected = abt.analyse(aggregates, experiment="checkout_redesign",
+    expected = abt.analyze(aggregates, experiment="checkout_redesign",
                            metric="revenue_per_user", segment="android", day=5)
     assert same(board.result, expected)
     line = board.figure.data[1]
@@ -431,7 +435,7 @@ def test_live_dashboard_recomputes_on_every_change(aggregates):
     assert board.output.outputs[0]["output_type"] == "display_data"
 
     board.experiment.value = "search_ranking"  # keeps metric, segment and day
-    assert same(board.result, abt.analyse(aggregates, experiment="search_ranking",
+    assert same(board.result, abt.analyze(aggregates, experiment="search_ranking",
                                           metric="revenue_per_user", segment="android", day=5))
     assert list(board.segment.options) == ["all", "android", "desktop", "ios"]
 
@@ -472,14 +476,14 @@ def test_live_dashboard_is_a_standard_ipywidgets_container_with_a_static_note(ag
 ])
 def test_bad_selections_raise_value_errors_listing_the_choices(aggregates, kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
-        abt.analyse(aggregates, **kwargs)
+        abt.analyze(aggregates, **kwargs)
 
 
 def test_bad_types_raise_type_errors(aggregates, users):
     with pytest.raises(TypeError, match="day must be an integer, got 2.5"):
-        abt.analyse(aggregates, experiment="checkout_redesign", metric="conversion", day=2.5)
+        abt.analyze(aggregates, experiment="checkout_redesign", metric="conversion", day=2.5)
     with pytest.raises(TypeError, match="aggregates must be a pandas DataFrame"):
-        abt.analyse(aggregates.to_dict(), experiment="checkout_redesign", metric="conversion")
+        abt.analyze(aggregates.to_dict(), experiment="checkout_redesign", metric="conversion")
     with pytest.raises(TypeError, match="users must be a pandas DataFrame"):
         abt.daily_aggregates([1, 2], metrics=["y"])
     with pytest.raises(TypeError, match="metrics must be a sequence of column names"):
@@ -521,9 +525,9 @@ def test_bad_tables_raise_value_errors(aggregates, users):
     segment=st.one_of(st.sampled_from(["all", "ios", "ALL"]), st.lists(st.text())),
     day=st.one_of(st.none(), st.integers(-3, 30), st.floats(), st.booleans(), st.text()),
 )
-def test_fuzz_analyse_selections(aggregates, experiment, metric, segment, day):
+def test_fuzz_analyze_selections(aggregates, experiment, metric, segment, day):
     try:
-        result = abt.analyse(aggregates, experiment=experiment, metric=metric,
+        result = abt.analyze(aggregates, experiment=experiment, metric=metric,
                              segment=segment, day=day)
     except (ValueError, TypeError) as exc:
         message = str(exc)
@@ -558,3 +562,114 @@ def test_fuzz_valid_tables_give_no_nan(values, seed):
     else:
         numbers = effects.drop(columns=["experiment", "metric", "segment"])
         assert not numbers.isna().any().any()
+
+
+# --------------------------------------------------------------------------------------------
+# The old spelling, the light import, malformed tables
+# --------------------------------------------------------------------------------------------
+
+
+def test_analyse_is_a_deprecated_alias_of_analyze(aggregates):
+    selection = {"experiment": "checkout_redesign", "metric": "conversion", "day": 5}
+    with pytest.warns(DeprecationWarning, match=r"abteach\.analyze"):
+        old = abt.analyse(aggregates, **selection)
+    assert same(old, abt.analyze(aggregates, **selection))
+    assert "analyse" in abt.__all__ and "analyze" in abt.__all__
+
+
+def test_importing_the_modules_loads_no_database_widget_or_parquet_package():
+    """duckdb, ipywidgets and pyarrow load on first use. pandas 3 itself imports pyarrow when
+    it is installed, so the second run makes pyarrow unimportable: the modules still import."""
+    check = ("import sys; import abteach.dashboard, abteach.simulate, abteach.events; "
+             "loaded = [m for m, module in sys.modules.items() if module is not None and "
+             "(m.split('.')[0] in ('duckdb', 'ipywidgets') or m.startswith('pyarrow.parquet'))]; "
+             "print(loaded)")
+    blocked = ("import sys; sys.modules.update(duckdb=None, ipywidgets=None, pyarrow=None); "
+               + check)
+    root = str(Path(abt.__file__).resolve().parents[1])
+    for code in (check, blocked):
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": root}, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert run.stdout.strip() == "[]"
+
+
+def _set(table: pd.DataFrame, column: str, row: int, value) -> pd.DataFrame:
+    changed = table.astype({column: object})
+    changed.loc[row, column] = value
+    return changed
+
+
+BAD_TABLES = {
+    "no treatment arm": (lambda a: a[a["variant"] == "control"],
+                         r"no 'treatment' rows for experiment 'checkout_redesign'"),
+    "None as n": (lambda a: _set(a, "n", 3, None), r"aggregates\['n'\] .* got None \(row 3\)"),
+    "text as sum": (lambda a: _set(a, "sum", 3, "12"),
+                    r"aggregates\['sum'\] .* got '12' \(row 3\)"),
+    "inf as day": (lambda a: _set(a, "day", 3, math.inf),
+                   r"aggregates\['day'\] must hold whole numbers from 1 to 3,650, got inf"),
+    "text as day": (lambda a: _set(a, "day", 3, "abc"), r"aggregates\['day'\] .* got 'abc'"),
+    "day 1.5": (lambda a: _set(a, "day", 3, 1.5), r"aggregates\['day'\] .* got 1.5"),
+    "day 10**9": (lambda a: _set(a, "day", 3, 10**9), r"aggregates\['day'\] .* got 1000000000"),
+    "duplicated column": (lambda a: pd.concat([a, a[["n"]]], axis=1),
+                          r"aggregates has the column 'n' more than once"),
+    "negative n": (lambda a: _set(a, "n", 3, -1), r"aggregates\['n'\] .* got -1"),
+    "True as n": (lambda a: _set(a, "n", 3, True), r"aggregates\['n'\] .* got True"),
+    "NaN sum_sq": (lambda a: _set(a, "sum_sq", 3, math.nan), r"aggregates\['sum_sq'\] .* nan"),
+    "number as experiment": (lambda a: _set(a, "experiment", 0, 7),
+                             r"aggregates\['experiment'\] must hold non-empty text, got 7"),
+    "missing metric name": (lambda a: _set(a, "metric", 0, None),
+                            r"aggregates\['metric'\] must hold non-empty text, got None"),
+    "unknown variant": (lambda a: _set(a, "variant", 0, "B"),
+                        r"aggregates\['variant'\] must be one of 'control', 'treatment'"),
+    "'all' beside segments": (lambda a: _set(a, "segment", 0, "all"),
+                              r"reserved name 'all' beside other segments"),
+    "sum larger than possible": (lambda a: _set(a, "sum", 3, 1e6),
+                                 r"row 3 has n = .*: no values have these sums"),
+    "units without a count": (lambda a: _set(_set(a, "n", 3, 0), "sum", 3, 0.0),
+                              r"row 3 has n = 0, .*: no values have these sums"),
+    "sum 1e300": (lambda a: _set(_set(a, "sum", 3, 1e300), "sum_sq", 3, 1e300),
+                  r"aggregates\['sum'\] must hold finite numbers of at most 1e\+250"),
+}
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: abt.cumulative_effects(t),
+    lambda t: abt.analyze(t, experiment="checkout_redesign", metric="conversion"),
+    lambda t: abt.static_dashboard(t),
+    lambda t: abt.live_dashboard(t),
+], ids=["cumulative_effects", "analyze", "static_dashboard", "live_dashboard"])
+@pytest.mark.parametrize("case", list(BAD_TABLES))
+def test_malformed_tables_raise_one_value_error_naming_the_column(aggregates, call, case):
+    spoil, pattern = BAD_TABLES[case]
+    table = spoil(aggregates)
+    if case == "units without a count":  # n = 0 with a sum of squares left: impossible
+        assert table.loc[3, "sum_sq"] > 0
+    with pytest.raises(ValueError, match=pattern):
+        call(table)
+
+
+@pytest.mark.parametrize("threshold", [math.nan, math.inf, 0.0, 1.0, -0.1])
+def test_static_dashboard_refuses_a_threshold_outside_the_unit_interval(aggregates, threshold):
+    with pytest.raises(ValueError, match="threshold must be"):
+        abt.static_dashboard(aggregates, threshold=threshold)
+
+
+def test_daily_aggregates_refuses_missing_labels_huge_values_and_endless_days(users):
+    with pytest.raises(ValueError, match=r"users\['segment'\] must not contain missing values"):
+        abt.daily_aggregates(_set(users, "segment", 5, None), metrics=["conversion"],
+                             segment="segment")
+    with pytest.raises(ValueError, match=r"'revenue_per_user' must hold values of at most 1e\+100"):
+        abt.daily_aggregates(_set(users, "revenue_per_user", 5, 1e200).astype(
+            {"revenue_per_user": float}), metrics=["revenue_per_user"])
+    with pytest.raises(ValueError, match=r"users\['day'\] must stay within 3,650 days"):
+        abt.daily_aggregates(users.assign(day=users["day"] * 10**6), metrics=["conversion"])
+
+
+def test_a_checked_table_is_unchanged_by_the_check(aggregates):
+    from abteach.dashboard.aggregates import _check_aggregates
+
+    text_days = aggregates.astype({"day": float, "n": float})  # whole floats are accepted
+    pd.testing.assert_frame_equal(_check_aggregates(text_days), _check_aggregates(aggregates))
+    pd.testing.assert_frame_equal(_check_aggregates(aggregates),
+                                  aggregates[list(abt.dashboard.AGGREGATE_COLUMNS)])

@@ -8,14 +8,21 @@ the pitfalls of the chapter mixed in and on hand-made edge cases.
 from __future__ import annotations
 
 import json
+import os
 import re
+import resource
+import subprocess
+import sys
+from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import abteach
 from abteach.events import (
     EVENT_COLUMNS,
     EVENT_SCHEMA,
@@ -397,14 +404,21 @@ def one_bad_row_per_reason() -> tuple[pd.DataFrame, list[str]]:
     good = event("ok", "u1", "purchase", 1, revenue=3.0)
     broken = {
         "missing event_id": {"event_id": None},
+        "blank event_id": {"event_id": " \t"},
+        "JSON object or array as event_id": {"event_id": '{"id": 7}'},
         "missing unit_id": {"unit_id": ""},
+        "blank unit_id": {"unit_id": "\u00a0\n"},
+        "JSON object or array as unit_id": {"unit_id": ' ["u1", "u2"]'},
         "missing experiment": {"experiment": None},
+        "blank experiment": {"experiment": "   "},
+        "JSON object or array as experiment": {"experiment": "[]"},
         "missing variant": {"variant": None},
         "unknown variant": {"variant": "Treatment"},
         "missing event_type": {"event_type": None},
         "unknown event_type": {"event_type": "purchased"},
         "missing timestamp": {"timestamp": None},
         "unparsable timestamp": {"timestamp": "next tuesday"},
+        "timestamp outside 1970-2099": {"timestamp": "0001-01-01 10:00:00"},
         "unparsable revenue": {"revenue": "12,50"},
         "purchase without revenue": {"revenue": None},
         "revenue on a non-purchase event": {"event_type": "click"},
@@ -700,3 +714,246 @@ def test_store_never_draws_a_progress_bar():
     with EventStore() as store:
         setting = store.query("SELECT current_setting('enable_progress_bar') AS on_").iloc[0, 0]
     assert setting in (False, "false")
+
+
+# -- quarantine: blank and JSON ids, implausible times -----------------------------------------
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"event_id": "\t \n"}, "blank event_id"),
+    ({"unit_id": "\u2003"}, "blank unit_id"),  # an em space
+    ({"experiment": " "}, "blank experiment"),
+    ({"event_id": '{"id": 1}'}, "JSON object or array as event_id"),
+    ({"unit_id": "[1, 2]"}, "JSON object or array as unit_id"),
+    ({"experiment": '  {"name": "x"}'}, "JSON object or array as experiment"),
+    ({"timestamp": "0001-01-01 00:00:00"}, "timestamp outside 1970-2099"),
+    ({"timestamp": "1969-12-31 23:59:59"}, "timestamp outside 1970-2099"),
+    ({"timestamp": "2100-01-01 00:00:00"}, "timestamp outside 1970-2099"),
+    ({"timestamp": "10000-01-01 00:00:00"}, "timestamp outside 1970-2099"),
+])
+def test_implausible_ids_and_times_are_quarantined_with_their_reason(changes, reason):
+    row = {**event("e1", "u1", "click", 0), **changes}
+    with EventStore() as store:
+        result = store.ingest(frame([row]).astype(object))
+        assert (result.ingested, result.quarantined) == (0, 1)
+        assert store.query("SELECT reason FROM quarantine")["reason"].item() == reason
+    assert reason in QUARANTINE_REASONS
+
+
+@pytest.mark.parametrize("changes", [
+    {"event_id": "[not json"}, {"unit_id": "{u1}"}, {"unit_id": " u1 "}, {"event_id": "42"},
+    {"timestamp": "1970-01-01 00:00:00"}, {"timestamp": "2099-12-31 23:59:59"},
+])
+def test_odd_but_plausible_ids_and_times_are_stored(changes):
+    row = {**event("e1", "u1", "click", 0), **changes}
+    with EventStore() as store:
+        assert store.ingest(frame([row]).astype(object)).ingested == 1
+
+
+def test_json_objects_and_arrays_as_ids_in_json_lines_are_quarantined(tmp_path):
+    good = {"event_id": "a", "unit_id": "u1", "experiment": "x", "variant": "control",
+            "event_type": "click", "timestamp": "2024-03-04T10:00:00"}
+    lines = [good, {**good, "event_id": "b", "unit_id": {"id": 1}},
+             {**good, "event_id": ["c"]}, {**good, "event_id": "d", "unit_id": "  "}]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines))
+    with EventStore() as store:
+        result = store.ingest(path)
+        assert (result.ingested, result.quarantined) == (1, 3)
+        assert sorted(store.query("SELECT reason FROM quarantine")["reason"]) == [
+            "JSON object or array as event_id", "JSON object or array as unit_id",
+            "blank unit_id"]
+
+
+# -- the store's settings, paths and failures ---------------------------------------------------
+
+def test_the_store_runs_with_few_threads_and_a_default_memory_cap():
+    with EventStore() as store:
+        settings_now = store.query(
+            "SELECT current_setting('threads') AS t, current_setting('async_threads') AS a, "
+            "current_setting('memory_limit') AS m").iloc[0]
+    assert (int(settings_now["t"]), int(settings_now["a"])) == (1, 0)
+    assert settings_now["m"] == "488.2 MiB"  # 512e6 bytes, printed by DuckDB in MiB
+    with EventStore(threads=2, memory_limit=None) as store:
+        assert store.query("SELECT current_setting('threads') AS t")["t"].item() in (2, "2")
+
+
+@pytest.mark.parametrize("memory_limit", ["lots", "-1GB", "0", "0GB", "10MB", "80%", "1e3MB",
+                                          "", "1 GB extra", "9" * 30 + "TB"])
+def test_unusable_memory_limits_are_refused_at_construction(memory_limit):
+    with pytest.raises(ValueError, match=r"memory_limit must be"):
+        EventStore(memory_limit=memory_limit)
+
+
+@pytest.mark.parametrize("memory_limit", [0, 1.5, b"1GB", ["1GB"]])
+def test_memory_limits_that_are_not_text_are_refused(memory_limit):
+    with pytest.raises(TypeError, match=r"memory_limit must be None or a str"):
+        EventStore(memory_limit=memory_limit)
+
+
+@pytest.mark.parametrize("memory_limit", ["64MB", "1.5GB", "2 GiB", "300mb"])
+def test_sizes_in_any_unit_are_accepted(memory_limit):
+    with EventStore(memory_limit=memory_limit) as store:
+        assert store.ingest(frame([event("a", "u", "exposure", 0)])).ingested == 1
+
+
+@pytest.mark.parametrize(("threads", "error"), [(0, ValueError), (65, ValueError),
+                                                (1.5, TypeError), (True, TypeError)])
+def test_bad_thread_counts_are_refused(threads, error):
+    with pytest.raises(error, match="threads must be"):
+        EventStore(threads=threads)
+
+
+def test_bad_paths_raise_errors_that_quote_the_path(tmp_path):
+    not_a_database = tmp_path / "notes.duckdb"
+    not_a_database.write_text("hello")
+    cases = [
+        (tmp_path, IsADirectoryError, "is a folder"),
+        (tmp_path / "missing" / "store.duckdb", FileNotFoundError, "does not exist"),
+        (not_a_database, ValueError, "is not a DuckDB database file"),
+        (str(tmp_path / "a\x00b.duckdb"), ValueError, "path must name a file"),
+        ("  ", ValueError, "path must name a file"),
+    ]
+    for path, error, fragment in cases:
+        with pytest.raises(error, match=fragment) as info:
+            EventStore(path)
+        assert repr(str(path)) in str(info.value)
+    assert not (tmp_path / "a").exists()  # DuckDB would cut the name at the NUL
+
+
+def test_a_path_where_no_file_can_be_created_raises_an_os_error():
+    with pytest.raises(OSError, match=r"path '/proc/abteach-store.duckdb'"):
+        EventStore("/proc/abteach-store.duckdb")
+
+
+class _CommitFails:
+    """A connection whose COMMIT fails the way DuckDB's does on a full disk: the failed
+    commit has already ended the transaction, so a ROLLBACK after it fails too."""
+
+    def __init__(self, connection):
+        self._connection = connection
+
+    def execute(self, sql, *args):
+        if sql == "COMMIT":
+            self._connection.execute("ROLLBACK")
+            raise duckdb.TransactionException(
+                'Failed to commit: Could not write file "store.duckdb": No space left on device')
+        return self._connection.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+
+def test_a_failed_commit_raises_its_real_cause_and_stores_nothing():
+    with EventStore() as store:
+        store.ingest(frame([event("a", "u", "exposure", 0)]))
+        real = store._con
+        store._con = _CommitFails(real)
+        with pytest.raises(OSError, match="No space left on device") as info:
+            store.ingest(frame([event("b", "u", "click", 1)]))
+        assert "cannot rollback" not in str(info.value)
+        assert isinstance(info.value.__cause__, duckdb.TransactionException)
+        store._con = real
+        assert repr(store) == "EventStore(memory, events=1, quarantined=0)"
+        assert store.ingest(frame([event("b", "u", "click", 1)])).ingested == 1
+
+
+FULL_DISK = r"""
+import resource, signal, sys
+import pandas as pd
+from abteach.events import EventStore
+from abteach.simulate import simulate_events
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write beyond the limit fails with EFBIG
+events, _ = simulate_events(20_000, days=3, p_purchase=0.2, lift=0.1, revenue_mean=50.0, rng=1)
+store = EventStore(sys.argv[1])
+store.ingest(events.iloc[:10])
+resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, resource.RLIM_INFINITY))
+try:
+    store.ingest(events)
+except OSError as exc:
+    print("OSError:", exc)
+print(repr(store))
+"""
+
+
+def test_a_full_disk_during_ingestion_raises_its_real_cause(tmp_path):
+    """A file-size limit (RLIMIT_FSIZE) stands in for a full disk."""
+    if not hasattr(resource, "RLIMIT_FSIZE"):
+        pytest.fail("this test needs resource.RLIMIT_FSIZE (a POSIX system)")
+    run = subprocess.run([sys.executable, "-c", FULL_DISK, str(tmp_path / "store.duckdb")],
+                         capture_output=True, text=True, timeout=600, env=_child_env())
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "OSError: ingest could not write to the store" in run.stdout
+    assert "File too large" in run.stdout and "cannot rollback" not in run.stdout
+    assert run.stdout.strip().endswith("events=10, quarantined=0)")  # nothing of the batch
+
+
+def _child_env() -> dict:
+    """The environment of a child Python that imports this abteach."""
+    root = str(Path(abteach.__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
+
+
+CHAPTER_4_WORKLOAD = r"""
+import tempfile
+from pathlib import Path
+import numpy as np
+import abteach as abt
+
+rng = np.random.default_rng(2026)
+events, truth = abt.simulate_events(30_000, days=14, p_purchase=0.2, lift=0.1,
+                                    revenue_mean=50.0, rng=rng)
+store = abt.EventStore()
+day = (events["timestamp"] - events["timestamp"].min().floor("D")).dt.days
+with tempfile.TemporaryDirectory() as folder:
+    parquet, lines = Path(folder) / "day1.parquet", Path(folder) / "day2.jsonl"
+    events[day == 0].to_parquet(parquet, index=False)
+    events[day == 1].to_json(lines, orient="records", lines=True, date_format="iso",
+                             date_unit="us")
+    store.ingest(parquet)
+    store.ingest(lines)
+store.ingest(events)
+store.ingest(events)
+tables = {name: store.metrics(name) for name in abt.METRIC_SQL}
+others = []  # the chapter keeps several stores open at once
+for broken in [abt.lose_events(events, fraction=0.1, rng=rng),
+               abt.duplicate_events(events, fraction=0.2, same_id=False, rng=rng),
+               abt.add_bots(events, n_bots=10, events_per_bot=5_000, rng=rng)]:
+    other = abt.EventStore()
+    other.ingest(broken)
+    other.metrics("users")
+    others.append(other)
+print(int(tables["arms"]["users"].sum()))
+"""
+
+
+def test_a_chapter_4_workload_runs_under_a_2_gib_address_space_cap():
+    """Binder gives 2 GB; DuckDB's defaults reserved about 0.7 GB of address space per open
+    store (a thread per core and eight I/O threads, each with a stack and a malloc arena),
+    and chapter 4 failed under ``prlimit --as=2147483648``. The child runs chapter 4's
+    store work under that cap. BLAS and Arrow thread pools are pinned, as on a small machine
+    (they grow with the number of cores, not with the store), and Arrow uses the system
+    allocator (its mimalloc pool reserves 1 GiB of address space on first use)."""
+    if not hasattr(resource, "RLIMIT_AS"):
+        pytest.fail("this test needs resource.RLIMIT_AS (an address-space limit, as prlimit --as)")
+    cap = 2 * 1024**3
+
+    def limit_address_space():
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    env = {**_child_env(), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "ARROW_DEFAULT_MEMORY_POOL": "system"}
+    run = subprocess.run([sys.executable, "-c", CHAPTER_4_WORKLOAD], capture_output=True,
+                         text=True, timeout=900, env=env, preexec_fn=limit_address_space)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert int(run.stdout.split()[-1]) > 29_000  # every simulated user is in the arms
+
+
+def test_a_store_ingests_after_its_repr_was_shown():
+    """DuckDB refuses new work while a result is half read: the store reads results whole."""
+    with EventStore() as store:
+        repr(store)
+        assert store.ingest(frame([event("a", "u", "exposure", 0)])).ingested == 1
+        repr(store)
+        assert store.ingest(frame([event("b", "u", "click", 1)])).ingested == 1

@@ -141,3 +141,12 @@ def test_fuzz_bad_input_only_raises_named_errors(name, value):
     else:
         assert sim.x_control.shape == (sim.x_control.size,)
         assert np.all(sim.x_control <= sim.n_control)
+
+
+def test_sizes_that_cannot_fit_are_refused_before_drawing():
+    with pytest.raises(ValueError, match="n_experiments = .* is too large"):
+        simulate_conversions(0.1, 0.1, 10, 10, n_experiments=10**12, rng=1)
+    with pytest.raises(ValueError, match="n_control must be <= 9,007,199,254,740,992"):
+        simulate_conversions(0.1, 0.1, 10**30, 10, n_experiments=1, rng=1)
+    with pytest.raises(ValueError, match="n_treatment must be <="):
+        simulate_conversions(0.1, 0.1, 10, 2**60, n_experiments=1, rng=1)

@@ -222,7 +222,7 @@ def replicate_coverage(replicates: int, users_each: int, rng: int) -> dict[str, 
 
     Users are independent, so one simulation of ``replicates * users_each`` users split
     into replicates by unit number is the same as ``replicates`` independent experiments;
-    each replicate is analysed by the SQL of abteach.events, all at once.
+    each replicate is analyzed by the SQL of abteach.events, all at once.
     """
     events, truth = simulate_events(replicates * users_each, **COVERAGE, rng=rng)
     replicate = events["unit_id"].str.slice(1).astype(int) % replicates
@@ -567,3 +567,38 @@ def test_fuzz_bugs_only_raise_named_errors(small, fraction, variant, offset):
             frames = out if isinstance(out, tuple) else (out,)
             assert sum(len(f) for f in frames) <= len(events)
             assert all(f["timestamp"].notna().all() for f in frames)
+
+
+# -- hostile tables and times -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call", [
+    lambda e: add_bots(e, n_bots=2, events_per_bot=3, rng=1),
+    lambda e: duplicate_events(e, fraction=0.5, rng=1),
+    lambda e: lose_events(e, fraction=0.5, rng=1),
+    lambda e: mislabel_local_time(e, fraction=0.5, utc_offset_hours=-5, rng=1),
+    lambda e: delay_events(e, fraction=0.5, mean_delay_hours=5, rng=1),
+], ids=["add_bots", "duplicate_events", "lose_events", "mislabel_local_time", "delay_events"])
+def test_log_breakers_refuse_duplicated_columns_and_keep_extra_ones(call):
+    events = simulate(200).events
+    with pytest.raises(ValueError, match="events has the column 'unit_id' more than once"):
+        call(pd.concat([events, events[["unit_id"]]], axis=1))
+    out = call(events.assign(platform="ios"))
+    frames = out if isinstance(out, pd.DataFrame) else pd.concat(list(out))
+    original = frames["event_id"].isin(events["event_id"])
+    assert (frames.loc[original, "platform"] == "ios").all()
+
+
+def test_bots_added_to_a_log_with_an_extra_column_have_it_missing():
+    events = simulate(200).events.assign(platform="ios")
+    out = add_bots(events, n_bots=3, events_per_bot=4, rng=2)
+    bots = out["unit_id"].astype(str).str.startswith("bot")
+    assert bots.sum() == 3 * 5
+    assert out.loc[bots, "platform"].isna().all() and (out.loc[~bots, "platform"] == "ios").all()
+    assert out["variant"].dtype == events["variant"].dtype
+
+
+@pytest.mark.parametrize("start", ["0001-01-01", "1969-12-31", "2099-12-31", "2260-01-01"])
+def test_simulated_experiments_stay_within_the_plausible_times_of_the_store(start):
+    with pytest.raises(ValueError, match="start must leave the 7 days of the experiment"):
+        simulate(10, start=start)

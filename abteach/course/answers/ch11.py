@@ -30,14 +30,14 @@ def aggregates():
     return abt.demo_aggregates(rng=SEED)
 
 
-def _analyse(**selection) -> abt.DashboardAnalysis:
-    return abt.analyse(aggregates(), experiment="checkout_redesign", **selection)
+def _analyze(**selection) -> abt.DashboardAnalysis:
+    return abt.analyze(aggregates(), experiment="checkout_redesign", **selection)
 
 
 def _day_only_pvalue() -> float:
     """The typical mistake of 11.1: the users of day 7 alone instead of days 1 to 7."""
     rows = aggregates()[aggregates()["day"] == DAY].assign(day=1)
-    return abt.analyse(rows, experiment="checkout_redesign", metric="conversion", day=1).pvalue
+    return abt.analyze(rows, experiment="checkout_redesign", metric="conversion", day=1).pvalue
 
 
 def _revenue_sums(variant: str) -> tuple[float, float, float]:
@@ -61,7 +61,7 @@ def _first_daily_alarm() -> int:
 
 
 def _impact() -> abt.ExpectedImpact:
-    return abt.expected_impact(_analyse(metric="conversion").result, units=USERS_PER_YEAR,
+    return abt.expected_impact(_analyze(metric="conversion").result, units=USERS_PER_YEAR,
                                value=ORDER_VALUE)
 
 
@@ -70,17 +70,17 @@ EXERCISES = (
         "11.1",
         "day7_pvalue",
         Number(
-            lambda: _analyse(metric="conversion", day=DAY).pvalue,
+            lambda: _analyze(metric="conversion", day=DAY).pvalue,
             rtol=1e-4,
-            hint="Call abt.analyse(aggregates, experiment='checkout_redesign', "
+            hint="Call abt.analyze(aggregates, experiment='checkout_redesign', "
             "metric='conversion', day=7) and take .pvalue: it sums the rows of days 1 to 7 "
             "over every segment.",
             mistakes=[
-                (lambda: _analyse(metric="conversion").pvalue, "That is the p-value after all "
+                (lambda: _analyze(metric="conversion").pvalue, "That is the p-value after all "
                  "14 days (day=None means the last day); the dashboard as of day 7 is asked."),
                 (_day_only_pvalue, "That uses the users of day 7 alone. The dashboard is "
                  "cumulative: as of day 7 it holds every user who arrived in days 1 to 7."),
-                (lambda: _analyse(metric="conversion", day=DAY, test="welch").pvalue, "That is "
+                (lambda: _analyze(metric="conversion", day=DAY, test="welch").pvalue, "That is "
                  "Welch's t-test on the 0/1 values; for a conversion rate the dashboard uses the "
                  "two-proportion z-test (test='auto')."),
             ],
@@ -90,7 +90,7 @@ EXERCISES = (
         "11.2",
         "revenue_sd",
         Number(
-            lambda: _analyse(metric="revenue_per_user").result.sd_control,
+            lambda: _analyze(metric="revenue_per_user").result.sd_control,
             rtol=1e-4,
             hint="Sum n, sum and sum_sq of the control rows over all days and segments, then "
             "sd = sqrt((Q - S**2 / n) / (n - 1)).",
@@ -98,9 +98,9 @@ EXERCISES = (
                 (lambda: np.sqrt(_revenue_sums("control")[2] / _revenue_sums("control")[0]),
                  "That is sqrt(Q / n), the root mean square: subtract the squared mean, "
                  "(Q - S**2 / n) / (n - 1), before taking the square root."),
-                (lambda: _analyse(metric="revenue_per_user").result.sd_control ** 2,
+                (lambda: _analyze(metric="revenue_per_user").result.sd_control ** 2,
                  "That is the variance; the standard deviation is its square root."),
-                (lambda: _analyse(metric="revenue_per_user").result.sd_treatment,
+                (lambda: _analyze(metric="revenue_per_user").result.sd_treatment,
                  "That is the treatment arm; the question asks for control."),
             ],
         ),
@@ -163,7 +163,7 @@ EXERCISES = (
                  "end of its 95% interval (.total_ci_low)."),
                 (lambda: _impact().total_ci_low / ORDER_VALUE, "That counts extra orders; "
                  "multiply by the order value (value=60.0) to get revenue."),
-                (lambda: _analyse(metric="conversion").lift_ci_low * USERS_PER_YEAR
+                (lambda: _analyze(metric="conversion").lift_ci_low * USERS_PER_YEAR
                  * ORDER_VALUE, "You scaled the relative lift; the impact scales the absolute "
                  "effect per user (conversion points), which is what expected_impact uses."),
             ],
