@@ -9,3 +9,12 @@ Install it with the extra: ``pip install "abteach[course]"``. It holds
 * :mod:`abteach.course.notebooks`: normalizing and re-executing the course notebooks;
 * :mod:`abteach.course.sphinx_plotly`: the myst-nb plugin that renders plotly figures in the book.
 """
+
+
+def missing_extra(error: ImportError) -> ImportError:
+    """The error a toolkit module raises when a package of the ``course`` extra is missing."""
+    return ImportError(
+        f"{error}. This part of the course toolkit needs its extra: "
+        'pip install "abteach[course]"',
+        name=error.name,
+    )

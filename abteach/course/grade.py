@@ -30,9 +30,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from abteach.course import missing_extra
+
+try:
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+except ImportError as error:
+    raise missing_extra(error) from error
 
 from abteach.course.check import exercises_for, grade_answers_json
 
