@@ -4,6 +4,7 @@ documented, and the page builds with the book's own configuration without a sing
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import re
 import shutil
 import subprocess
@@ -17,19 +18,31 @@ import abteach
 from conftest import ROOT
 
 API = ROOT / "book" / "api.md"
-# Plumbing of the book build and of the notebook authoring, not part of the teaching API.
-NOT_DOCUMENTED = {"book", "notebooks"}
+# Not part of the documented API: the book build's plugin, the notebook authoring plumbing, and
+# the answer keys (documenting them would publish the answers).
+NOT_DOCUMENTED = ("abteach.course.sphinx_plotly", "abteach.course.notebooks", "abteach.course.answers")
 
 
 def documented_modules() -> list[str]:
-    return re.findall(r"^\.\. automodule:: (abteach\.\w+)$", API.read_text(), flags=re.M)
+    return re.findall(r"^\.\. automodule:: (abteach(?:\.\w+)*)$", API.read_text(), flags=re.M)
+
+
+def is_public(name: str) -> bool:
+    parts = name.split(".")
+    hidden = any(name == n or name.startswith(n + ".") for n in NOT_DOCUMENTED)
+    return not hidden and not any(part.startswith("_") for part in parts)
 
 
 def public_modules() -> list[str]:
-    return sorted(
-        f"abteach.{path.stem}" for path in (ROOT / "abteach").glob("*.py")
-        if not path.stem.startswith("_") and path.stem not in NOT_DOCUMENTED
-    )
+    """Every module and subpackage of abteach (walked recursively), except private ``_`` ones."""
+    found = pkgutil.walk_packages(abteach.__path__, "abteach.")
+    return sorted(m.name for m in found if is_public(m.name))
+
+
+def test_public_modules_are_found_recursively():
+    modules = public_modules()
+    assert {"abteach.power", "abteach.course", "abteach.course.check"} <= set(modules)
+    assert not [m for m in modules if m.startswith("abteach.course.answers") or "._" in m]
 
 
 def test_page_is_appendix_e_and_documents_each_module_once():
