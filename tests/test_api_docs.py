@@ -20,7 +20,10 @@ from conftest import ROOT
 API = ROOT / "book" / "api.md"
 # Not part of the documented API: the book build's plugin, the notebook authoring plumbing, and
 # the answer keys (documenting them would publish the answers).
-NOT_DOCUMENTED = ("abteach.course.sphinx_plotly", "abteach.course.notebooks", "abteach.course.answers")
+NOT_DOCUMENTED = (
+    "abteach.course.sphinx_plotly", "abteach.course.sphinx_api", "abteach.course.notebooks",
+    "abteach.course.answers",
+)
 
 
 def documented_modules() -> list[str]:
@@ -77,6 +80,7 @@ def test_book_configuration_enables_autodoc_with_numpy_docstrings():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]
     extensions = config.get("extra_extensions", [])
     assert "sphinx.ext.autodoc" in extensions and "sphinx.ext.napoleon" in extensions
+    assert "abteach.course.sphinx_api" in extensions
     # napoleon_use_ivar=False keeps "a, b : float" attribute lines from being read as types
     assert config["config"].get("napoleon_use_ivar") is False
 
