@@ -54,7 +54,9 @@ print(json.dumps(result))
 
 
 def run(*args, **kwargs) -> subprocess.CompletedProcess:
-    """Run a command; on failure, fail the test with its output."""
+    """Run a command, without PYTHONPATH (a venv must see only what is installed in it); on
+    failure, fail the test with its output."""
+    kwargs.setdefault("env", {k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     done = subprocess.run([str(a) for a in args], capture_output=True, text=True, **kwargs)
     if done.returncode != 0:
         pytest.fail(f"{' '.join(map(str, args))} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -255,6 +257,7 @@ def test_lower_bounds_pass_the_library_tests(workdir, wheel):
         [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-m", "not slow and not packaging",
          "--rootdir", ROOT, "-c", ROOT / "pyproject.toml", *files],
         cwd=workdir, capture_output=True, text=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     )
     print(f"\nlower bounds {' '.join(pins)}: {len(files)} test files\n{out.stdout[-400:]}")
     assert out.returncode == 0, out.stdout[-6000:]
