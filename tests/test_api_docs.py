@@ -4,6 +4,7 @@ documented, and the page builds with the book's own configuration without a sing
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import re
 import shutil
 import subprocess
@@ -17,22 +18,34 @@ import abteach
 from conftest import ROOT
 
 API = ROOT / "book" / "api.md"
-# Plumbing of the book build and of the notebook authoring, not part of the teaching API.
-NOT_DOCUMENTED = {"book", "notebooks"}
+# Not part of the documented API: the book build's plugin, the notebook authoring plumbing, and
+# the answer keys (documenting them would publish the answers).
+NOT_DOCUMENTED = (
+    "abteach.course.sphinx_plotly", "abteach.course.sphinx_api", "abteach.course.notebooks",
+    "abteach.course.answers",
+)
 
 
 def documented_modules() -> list[str]:
-    return re.findall(r"^\.\. automodule:: (abteach\.\w+)$", API.read_text(), flags=re.M)
+    return re.findall(r"^\.\. automodule:: (abteach(?:\.\w+)*)$", API.read_text(), flags=re.M)
+
+
+def is_public(name: str) -> bool:
+    parts = name.split(".")
+    hidden = any(name == n or name.startswith(n + ".") for n in NOT_DOCUMENTED)
+    return not hidden and not any(part.startswith("_") for part in parts)
 
 
 def public_modules() -> list[str]:
-    """The top-level modules and subpackages of the library (the course toolkit aside)."""
-    modules = [path.stem for path in (ROOT / "abteach").glob("*.py")]
-    packages = [path.parent.name for path in (ROOT / "abteach").glob("*/__init__.py")]
-    return sorted(
-        f"abteach.{name}" for name in modules + packages
-        if not name.startswith("_") and name not in NOT_DOCUMENTED | {"course"}
-    )
+    """Every module and subpackage of abteach (walked recursively), except private ``_`` ones."""
+    found = pkgutil.walk_packages(abteach.__path__, "abteach.")
+    return sorted(m.name for m in found if is_public(m.name))
+
+
+def test_public_modules_are_found_recursively():
+    modules = public_modules()
+    assert {"abteach.power", "abteach.course", "abteach.course.check"} <= set(modules)
+    assert not [m for m in modules if m.startswith("abteach.course.answers") or "._" in m]
 
 
 def test_page_is_appendix_e_and_documents_each_module_once():
@@ -81,6 +94,7 @@ def test_book_configuration_enables_autodoc_with_numpy_docstrings():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]
     extensions = config.get("extra_extensions", [])
     assert "sphinx.ext.autodoc" in extensions and "sphinx.ext.napoleon" in extensions
+    assert "abteach.course.sphinx_api" in extensions
     # napoleon_use_ivar=False keeps "a, b : float" attribute lines from being read as types
     assert config["config"].get("napoleon_use_ivar") is False
 

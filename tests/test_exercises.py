@@ -10,7 +10,7 @@ from nbclient import NotebookClient
 
 from abteach.course.check import UNANSWERED, exercises_for
 from abteach.course.exercises import blank_solution, make_exercise
-from abteach.course.notebooks import repository_url
+from abteach.course.notebooks import repository
 from conftest import ROOT, read
 
 SOLUTIONS = sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb"))
@@ -30,7 +30,8 @@ def test_there_are_solutions():
 def test_committed_exercises_equal_regenerated(solution):
     committed = ROOT / "exercises" / solution.name
     assert committed.exists(), f"exercises/{solution.name} missing: run `make exercises`"
-    generated = nbformat.writes(make_exercise(read(solution), url=repository_url(ROOT)))
+    url, branch = repository(ROOT)
+    generated = nbformat.writes(make_exercise(read(solution), url=url, branch=branch))
     assert committed.read_text().rstrip("\n") == generated.rstrip("\n"), "run `make exercises`"
     assert "BEGIN SOLUTION" not in committed.read_text()
 
@@ -92,7 +93,7 @@ def test_make_exercise_drops_solution_cells_and_outputs():
     notes = nbformat.v4.new_markdown_cell("Why: ...")
     notes.metadata["tags"] = ["solution"]
     nb.cells = [nbformat.v4.new_markdown_cell("# Exercises"), answer, notes]
-    out = make_exercise(nb, url="https://example.org/repo")
+    out = make_exercise(nb, url="https://example.org/repo", branch="main")
     sources = [c.source for c in out.cells[1:]]
     assert sources == ["# Exercises", "a = ...  # your answer here\ncheck('01.1', a)"]
     assert out.cells[2].outputs == [] and out.cells[2].execution_count is None

@@ -16,7 +16,13 @@ import nbformat
 import pytest
 import yaml
 
-from abteach.course.notebooks import is_setup_cell, normalize, repository_url, setup_source
+from abteach.course.notebooks import (
+    install_requirement,
+    is_setup_cell,
+    normalize,
+    repository,
+    setup_source,
+)
 from conftest import ROOT, executed_notebooks, read, toc_files
 
 NOTEBOOKS = executed_notebooks()
@@ -56,16 +62,43 @@ def test_notebook_is_normalised(path):
     """The file is exactly what `make notebooks` writes (deterministic ids and metadata)."""
     text = path.read_text()
     nb = nbformat.reads(text, as_version=4)
-    again = nbformat.writes(normalize(nbformat.reads(text, as_version=4), url=repository_url(ROOT)))
+    url, branch = repository(ROOT)
+    again = nbformat.writes(normalize(nbformat.reads(text, as_version=4), url=url, branch=branch))
     assert text.rstrip("\n") == again.rstrip("\n"), f"{path.name} is not normalised: run `make notebooks`"
     assert is_setup_cell(nb.cells[0])
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS + sorted(ROOT.glob("exercises/*.ipynb")), ids=lambda p: p.name)
-def test_colab_setup_cell_installs_from_configured_repository(path):
+def test_colab_setup_cell_installs_from_configured_repository_and_branch(path):
+    """Chapters install the library only; solution and exercise notebooks, which call the
+    exercise checks, install it with the course extra."""
     nb = read(path)
-    assert nb.cells[0].source == setup_source(repository_url(ROOT))
+    url, branch = repository(ROOT)
+    course = path.parent.name in ("solutions", "exercises")
+    assert nb.cells[0].source == setup_source(url, branch, course=course)
+    assert f'"{install_requirement(url, branch, course=course)}"' in nb.cells[0].source
     assert nb.cells[0].metadata.get("tags") == ["remove-cell"]
+
+
+def test_setup_requirement_names_the_configured_branch_and_extra():
+    url, branch = repository(ROOT)
+    chapter = install_requirement(url, branch)
+    exercise = install_requirement(url, branch, course=True)
+    assert chapter == f"abteach @ git+{url}@{branch}"
+    assert exercise == f"abteach[course] @ git+{url}@{branch}"
+    assert "%pip install" in setup_source(url, branch)
+
+
+def test_normalize_picks_the_install_line_by_notebook_kind():
+    chapter = nbformat.v4.new_notebook()
+    chapter.cells = [nbformat.v4.new_code_cell("import abteach as abt")]
+    exercise = nbformat.v4.new_notebook(metadata={"abteach": {"chapter": 1}})
+    exercise.cells = [nbformat.v4.new_code_cell("from abteach.course.check import check")]
+    url, branch = "https://example.org/repo", "v1.0"
+    assert normalize(chapter, url=url, branch=branch).cells[0].source == setup_source(url, branch)
+    assert normalize(exercise, url=url, branch=branch).cells[0].source == setup_source(
+        url, branch, course=True
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -134,6 +167,6 @@ def test_normalize_merges_stream_outputs_split_by_timing():
         nbformat.v4.new_output("stream", name="stdout", text="c\n"),
     ]
     nb.cells = [cell]
-    out = normalize(nb, url="https://example.org/repo").cells[1].outputs
+    out = normalize(nb, url="https://example.org/repo", branch="main").cells[1].outputs
     assert [o.output_type for o in out] == ["stream", "display_data", "stream"]
     assert out[0].text == "a\nb\n" and out[2].text == "c\n"

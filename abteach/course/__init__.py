@@ -3,12 +3,22 @@
 Install it with the extra: ``pip install "abteach[course]"``. It holds
 
 * :mod:`abteach.course.check`: the exercise checks learners call (``check("05.1", answer)``);
-* :mod:`abteach.course.answers`: the answer keys, one module per chapter;
+* ``abteach.course.answers``: the answer keys, one module per chapter;
 * :mod:`abteach.course.grade`: the grader (``abteach-grade``), with its sandbox
-  (:mod:`abteach.course.sandbox`, :mod:`abteach.course._runner`) and its CSV files
+  (:mod:`abteach.course.sandbox`, ``abteach.course._runner``) and its CSV files
   (:mod:`abteach.course.gradebook`);
 * :mod:`abteach.course.exercises`: the generator of the student notebooks (``abteach-exercises``);
 * :mod:`abteach.course.editions`: class editions, the exercises with the instructor's own numbers;
-* :mod:`abteach.course.notebooks`: normalizing and re-executing the course notebooks;
-* :mod:`abteach.course.sphinx_plotly`: the myst-nb plugin that renders plotly figures in the book.
+* ``abteach.course.notebooks``: normalizing and re-executing the course notebooks;
+* ``abteach.course.sphinx_plotly`` and ``abteach.course.sphinx_api``: the Sphinx and myst-nb
+  plugins of the book (plotly figures offline; cross-references to the names learners import).
 """
+
+
+def missing_extra(error: ImportError) -> ImportError:
+    """The error a toolkit module raises when a package of the ``course`` extra is missing."""
+    return ImportError(
+        f"{error}. This part of the course toolkit needs its extra: "
+        'pip install "abteach[course]"',
+        name=error.name,
+    )

@@ -19,16 +19,20 @@ import sys
 import textwrap
 from pathlib import Path
 
-import nbformat
-
+from abteach.course import missing_extra
 from abteach.course.notebooks import (
     SOLUTION_BEGIN,
     SOLUTION_END,
     find_root,
     normalize,
-    repository_url,
+    repository,
     write,
 )
+
+try:
+    import nbformat
+except ImportError as error:
+    raise missing_extra(error) from error
 
 PLACEHOLDER = "...  # your answer here"
 CODE_PLACEHOLDER = "# your code here"
@@ -74,7 +78,7 @@ def blank_solution(source: str) -> str:
     return "\n".join(out)
 
 
-def make_exercise(solution_nb, *, url: str):
+def make_exercise(solution_nb, *, url: str, branch: str):
     """The student notebook generated from a solution notebook (the input is not changed)."""
     nb = copy.deepcopy(solution_nb)
     cells = []
@@ -89,7 +93,7 @@ def make_exercise(solution_nb, *, url: str):
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)
     nb.cells = cells
-    return normalize(nb, url=url)
+    return normalize(nb, url=url, branch=branch)
 
 
 def exercise_path(solution_path: Path) -> Path:
@@ -98,12 +102,12 @@ def exercise_path(solution_path: Path) -> Path:
 
 def write_all(root: Path) -> list[Path]:
     """Regenerate ``exercises/`` from every ``solutions/NN_topic.ipynb``; return the paths."""
-    url = repository_url(root)
+    url, branch = repository(root)
     (root / "exercises").mkdir(exist_ok=True)
     written = []
     for source in sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb")):
         target = exercise_path(source)
-        write(make_exercise(nbformat.read(source, as_version=4), url=url), target)
+        write(make_exercise(nbformat.read(source, as_version=4), url=url, branch=branch), target)
         written.append(target)
     return written
 

@@ -28,7 +28,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+from abteach.course import missing_extra
+
+try:
+    import nbformat
+except ImportError as error:
+    raise missing_extra(error) from error
 
 from abteach.course import sandbox
 from abteach.course.check import CORRECT, INCORRECT, Exercise, UnsupportedAnswer, decode_answer

@@ -14,9 +14,15 @@ import argparse
 import sys
 from pathlib import Path
 
-import nbformat
 import yaml
-from nbclient import NotebookClient
+
+from abteach.course import missing_extra
+
+try:
+    import nbformat
+    from nbclient import NotebookClient
+except ImportError as error:
+    raise missing_extra(error) from error
 
 ROOT_MARKERS = ("_config.yml", "_toc.yml")
 EXECUTED_FOLDERS = ("book", "solutions")
@@ -27,7 +33,7 @@ SETUP_TEMPLATE = """{first}
 import sys
 
 if "google.colab" in sys.modules:
-    %pip install --quiet "abteach @ git+{url}"
+    %pip install --quiet "{requirement}"
 """
 SOLUTION_BEGIN, SOLUTION_END = "# BEGIN SOLUTION", "# END SOLUTION"
 
@@ -41,15 +47,34 @@ def find_root(start: Path | None = None) -> Path:
     raise FileNotFoundError(f"no _config.yml and _toc.yml found above {here}")
 
 
-def repository_url(root: Path) -> str:
-    """The repository URL set once in ``_config.yml`` (``repository: url:``)."""
-    config = yaml.safe_load((root / "_config.yml").read_text())
-    return config["repository"]["url"]
+def repository(root: Path) -> tuple[str, str]:
+    """The repository URL and branch set once in ``_config.yml`` (``repository: url:, branch:``)."""
+    config = yaml.safe_load((root / "_config.yml").read_text())["repository"]
+    return config["url"], config.get("branch", "main")
 
 
-def setup_source(url: str) -> str:
+def needs_course(nb) -> bool:
+    """Whether a notebook calls the exercise checks: solution and exercise notebooks do (they
+    carry ``abteach: chapter:`` metadata); chapters and appendix pages use the library only."""
+    return "abteach" in nb.metadata
+
+
+def install_requirement(url: str, branch: str, *, course: bool = False) -> str:
+    """What the Colab set-up cell installs: the library, plus the course extra if ``course``.
+
+    >>> install_requirement("https://example.org/repo", "main")
+    'abteach @ git+https://example.org/repo@main'
+    >>> install_requirement("https://example.org/repo", "v1.0", course=True)
+    'abteach[course] @ git+https://example.org/repo@v1.0'
+    """
+    name = "abteach[course]" if course else "abteach"
+    return f"{name} @ git+{url}@{branch}"
+
+
+def setup_source(url: str, branch: str, *, course: bool = False) -> str:
     """The source of the Colab set-up cell that opens every notebook."""
-    return SETUP_TEMPLATE.format(first=SETUP_FIRST_LINE, url=url).rstrip("\n")
+    requirement = install_requirement(url, branch, course=course)
+    return SETUP_TEMPLATE.format(first=SETUP_FIRST_LINE, requirement=requirement).rstrip("\n")
 
 
 def is_setup_cell(cell) -> bool:
@@ -90,16 +115,20 @@ def merge_streams(outputs: list) -> list:
     return merged
 
 
-def normalize(nb, *, url: str):
-    """Return ``nb`` normalised in place: set-up cell first, numbered ids, fixed metadata,
+def normalize(nb, *, url: str, branch: str):
+    """Return ``nb`` normalized in place: set-up cell first, numbered ids, fixed metadata,
     consecutive stream outputs merged.
 
-    Solution cells get the ``hide-input`` tag (the book shows them folded).
+    The set-up cell installs from ``url`` at ``branch`` (or tag); the library only, or with the
+    course extra for notebooks that call the exercise checks (:func:`needs_course`). Solution
+    cells get the ``hide-input`` tag (the book shows them folded).
     """
     cells = [c for c in nb.cells if not is_setup_cell(c)]
-    setup = nbformat.v4.new_code_cell(setup_source(url))
+    setup = nbformat.v4.new_code_cell(setup_source(url, branch, course=needs_course(nb)))
     old = next((c for c in nb.cells if is_setup_cell(c)), None)
-    if old is not None and old.source == setup.source:
+    if old is not None:
+        # Outside Colab the cell runs and prints nothing whatever it would install, so its
+        # stored (empty) output stays valid when the install line changes.
         setup.outputs, setup.execution_count = old.outputs, old.execution_count
     setup.metadata["tags"] = ["remove-cell"]
     nb.cells = [setup, *cells]
@@ -132,10 +161,10 @@ def write(nb, path: Path) -> None:
     Path(path).write_text(text if text.endswith("\n") else text + "\n")
 
 
-def execute(path: Path, *, url: str, timeout: int = 600) -> None:
-    """Execute the notebook at ``path`` in place, from a fresh kernel, and normalise it."""
+def execute(path: Path, *, url: str, branch: str, timeout: int = 600) -> None:
+    """Execute the notebook at ``path`` in place, from a fresh kernel, and normalize it."""
     path = Path(path)
-    nb = normalize(nbformat.read(path, as_version=4), url=url)
+    nb = normalize(nbformat.read(path, as_version=4), url=url, branch=branch)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -147,7 +176,7 @@ def execute(path: Path, *, url: str, timeout: int = 600) -> None:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
-    write(normalize(nb, url=url), path)
+    write(normalize(nb, url=url, branch=branch), path)
 
 
 def notebooks(root: Path, folders=EXECUTED_FOLDERS) -> list[Path]:
@@ -166,10 +195,10 @@ def main(argv=None) -> int:
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks to execute (default: all)")
     args = parser.parse_args(argv)
     root = find_root()
-    url = repository_url(root)
+    url, branch = repository(root)
     for path in args.paths or notebooks(root):
         print(f"executing {path}", flush=True)
-        execute(path, url=url)
+        execute(path, url=url, branch=branch)
     return 0
 
 

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import plotly
 import plotly.io as pio
-from docutils import nodes
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 FIGURE_CLASS = "plotly-graph-div"
@@ -59,6 +58,8 @@ class PlotlyMimeRenderer:
     def handle_mime(renderer, data, inline: bool):
         if inline or data.mime_type != PLOTLY_MIME:
             return None
+        from docutils import nodes  # myst-nb, the only caller, brings docutils
+
         source = renderer.renderer.document["source"]
         page = Path(source).stem
         div_id = figure_div_id(page, data.cell_index, data.output_index)
