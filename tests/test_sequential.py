@@ -10,6 +10,7 @@ bad input.
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 
@@ -353,6 +354,12 @@ def test_two_looks_against_quadrature_gsdesign_gap():
     assert b2 - 3.3570109928830001 == pytest.approx(9.29e-7, abs=2e-9)
 
 
+# scipy >= 1.16 calls the seed of multivariate_normal.cdf `rng`, older versions `random_state`
+SEED_KEYWORD = (
+    "rng" if "rng" in inspect.signature(stats.multivariate_normal.cdf).parameters else "random_state"
+)
+
+
 def test_three_looks_against_multivariate_normal_cdf():
     """Three looks at t = (0.3, 0.6, 1): P(|Z_k| < b_k at all looks) by scipy's
     multivariate_normal.cdf (Genz's algorithm, 1e-8 tolerance) equals 1 - alpha and, at drift
@@ -365,7 +372,7 @@ def test_three_looks_against_multivariate_normal_cdf():
         for drift in (0.0, 2.5):
             stay = stats.multivariate_normal.cdf(
                 b, mean=drift * np.sqrt(t), cov=cov, lower_limit=-b, abseps=1e-8, releps=1e-8,
-                maxpts=2_000_000, rng=np.random.default_rng(1))
+                maxpts=2_000_000, **{SEED_KEYWORD: np.random.default_rng(1)})
             assert 1 - stay == pytest.approx(crossing_probabilities(d, drift).total, abs=1e-6)
         assert d.cumulative_alpha[-1] == pytest.approx(0.05, abs=1e-12)
 

@@ -141,7 +141,16 @@ class _LiveDashboard:
 
     def _repr_mimebundle_(self, **kwargs):
         """The widget view, plus an HTML note for pages rendered without a kernel."""
-        bundle = super()._repr_mimebundle_(**kwargs)
+        widget_bundle = getattr(super(), "_repr_mimebundle_", None)
+        if widget_bundle is not None:  # ipywidgets 8
+            bundle = widget_bundle(**kwargs)
+        else:  # ipywidgets 7 (Colab's) displays through _ipython_display_; same view data
+            bundle = {
+                "text/plain": repr(self),
+                "application/vnd.jupyter.widget-view+json": {
+                    "version_major": 2, "version_minor": 0, "model_id": self.model_id,
+                },
+            }
         bundle["text/html"] = (
             "<p><em>Live dashboard: its controls need a running Python kernel. Launch this "
             "page in Binder or Colab (rocket icon at the top) and run the cell.</em></p>"

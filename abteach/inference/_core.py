@@ -112,6 +112,8 @@ def _critical_value(alternative: str, alpha: float, df=None):
     """Normal (df None) or Student-t quantile for a two-sided (alpha/2 per side) or one-sided
     (alpha) bound."""
     tail = alpha / 2 if alternative == "two-sided" else alpha
+    if tail == 0.5:  # the median, exactly 0 (scipy < 1.16's t.isf returns about 1e-17 there)
+        return 0.0
     return stats.norm.isf(tail) if df is None else stats.t.isf(tail, df)
 
 
