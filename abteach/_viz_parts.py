@@ -19,7 +19,7 @@ HOUSE = go.layout.Template(pio.templates["plotly_white"])
 HOUSE.layout.update(
     autosize=True,
     margin=dict(l=20, r=20, t=70, b=20, autoexpand=True),
-    title=dict(x=0.01, xanchor="left", y=0.98, yanchor="top", yref="container",
+    title=dict(y=0.98, yanchor="top", yref="container",
                automargin=True, font=dict(size=17)),
     xaxis=dict(automargin=True, title=dict(standoff=8)),
     yaxis=dict(automargin=True, title=dict(standoff=8)),

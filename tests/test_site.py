@@ -95,7 +95,8 @@ RENDERED = """() => Promise.all([
     window.MathJax && MathJax.startup ? MathJax.startup.promise : null,
     new Promise((done) => {
         const drawn = () => [...document.querySelectorAll(".plotly-graph-div")]
-            .every((gd) => gd._fullLayout && gd.querySelector(".main-svg"));
+            .every((gd) => gd._fullLayout && gd.querySelector(".main-svg")
+                && (!window.abteachFigures || gd.dataset.fitted));
         const wait = (left) => (drawn() || !left) ? done() : setTimeout(() => wait(left - 1), 100);
         wait(200);
     }),
