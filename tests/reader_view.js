@@ -66,7 +66,9 @@
         });
       });
     }
-    const title = layout && layout.title && layout.title.text ? snippet(layout.title.text) : gd.id;
+    const heading = gd.previousElementSibling;
+    const title = heading && heading.classList.contains("abteach-figure-title") ? snippet(heading.textContent)
+      : layout && layout.title && layout.title.text ? snippet(layout.title.text) : gd.id;
     figures.push({id: gd.id, title, drawn, plot, problems});
   }
 

@@ -1,6 +1,7 @@
 // Fit every plotly figure of the page to its column, at any width from a phone to a wide
-// screen: long titles and subplot titles wrap onto several lines (the top margin grows to hold
-// them), margins shrink and the font gets smaller on narrow screens. Loaded after plotly.min.js
+// screen: the title moves above the figure as text (it wraps), subplot and axis titles wrap
+// onto several lines (the rows move apart to hold them), margins shrink, and on a phone the
+// font gets smaller, a side legend moves below and long category labels take two lines. Loaded after plotly.min.js
 // on the pages that draw figures (abteach.course.sphinx_plotly); runs again on every resize.
 (function () {
   "use strict";
@@ -49,10 +50,8 @@
     saved.width = width;
     var narrow = width < 560;
     var fontSize = narrow ? 11 : 13;
-    var titleSize = narrow ? 14 : 17;
     var update = {
       "font.size": fontSize,
-      "title.font.size": titleSize,
       "margin.l": narrow ? 10 : 20,
       "margin.r": narrow ? 10 : 20,
       "margin.b": narrow ? 10 : 20,
@@ -89,11 +88,19 @@
         update[key + ".ticktext"] = axis._categories.map(function (c) { return wrap(String(c), 14); });
       }
     });
-    var titleLines = 0;
     if (saved.title) {
-      var title = wrap(saved.title, Math.floor((width - 40) / (titleSize * CHAR)));
-      titleLines = title.split("<br>").length;
-      update["title.text"] = title;
+      // The figure's title goes above the figure as text, which wraps at any width (a title
+      // drawn by plotly is one line, cut at the figure's edge).
+      var heading = gd.previousElementSibling;
+      if (!heading || !heading.classList.contains("abteach-figure-title")) {
+        heading = document.createElement("div");
+        heading.className = "abteach-figure-title";
+        heading.setAttribute("role", "heading");
+        heading.setAttribute("aria-level", "4");
+        gd.parentNode.insertBefore(heading, gd);
+      }
+      heading.innerHTML = saved.title;
+      update["title.text"] = "";
     }
     var extra = 0;
     var annotations = (gd.layout.annotations || []).map(function (a, i) {
@@ -115,11 +122,8 @@
     var grow = spaceRows(gd, saved, annotations, fontSize, update);
     update.height += grow;
     if (annotations.length) update.annotations = annotations;
-    update["margin.t"] = (titleLines ? 30 + titleLines * (titleSize + 6) : 30) + extra * (fontSize + 6);
-    update["title.y"] = 1;
-    update["title.yref"] = "container";
-    update["title.yanchor"] = "top";
-    update["title.pad.t"] = 10;
+    var menus = (gd.layout.updatemenus || []).length ? 40 : 0;  // room for a drop-down menu
+    update["margin.t"] = 30 + menus + extra * (fontSize + 6);
     window.Plotly.relayout(gd, update).then(function () { gd.dataset.fitted = String(width); });
   }
 
