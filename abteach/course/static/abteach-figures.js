@@ -10,13 +10,18 @@
   function wrap(text, chars) {
     if (!text) return text;
     var plain = String(text).replace(/<br\s*\/?>/gi, " ").replace(/\s+/g, " ").trim();
-    var words = plain.split(" "), lines = [], line = "";
+    // Words longer than a line break after their underscores (metric names).
+    var words = [].concat.apply([], plain.split(" ").map(function (word) {
+      return word.length > chars ? word.replace(/_/g, "_ ").split(" ") : [word];
+    }));
+    var lines = [], line = "";
     words.forEach(function (word) {
-      if (line && (line + " " + word).replace(/<[^>]+>/g, "").length > chars) {
+      var glue = /_$/.test(line) ? "" : " ";
+      if (line && (line + glue + word).replace(/<[^>]+>/g, "").length > chars) {
         lines.push(line);
         line = word;
       } else {
-        line = line ? line + " " + word : word;
+        line = line ? line + glue + word : word;
       }
     });
     if (line) lines.push(line);
@@ -80,12 +85,15 @@
         var room = Math.floor(width * (axis.domain[1] - axis.domain[0]) / (fontSize * CHAR));
         update[key + ".title.text"] = wrap(axisTitle, Math.max(8, room));
       }
-      if (narrow && axis.type === "category" && axis._categories
-          && axis._categories.some(function (c) { return String(c).length > 14; })) {
-        // Long category labels on a phone: on two lines, so the plot keeps its width.
+      var rowRoom = key[0] === "x" || (axis._categories && axis._categories.length
+        && gd._fullLayout._size.h / axis._categories.length >= 3 * (fontSize + 2));
+      if (narrow && axis.type === "category" && axis._categories && rowRoom
+          && axis._categories.some(function (c) { return String(c).length > 10; })) {
+        // Long category labels on a phone: on two or three lines where the rows have room,
+        // so the plot keeps its width.
         update[key + ".tickmode"] = "array";
         update[key + ".tickvals"] = axis._categories.slice();
-        update[key + ".ticktext"] = axis._categories.map(function (c) { return wrap(String(c), 14); });
+        update[key + ".ticktext"] = axis._categories.map(function (c) { return wrap(String(c), 10); });
       }
     });
     if (saved.title) {
