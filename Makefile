@@ -13,16 +13,23 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
+# The first install downloads about 1 GB of wheels into .venv (a few minutes; pip shows them).
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@echo "== creating $(VENV) and installing the pinned requirements (first time: a few minutes)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --progress-bar on --upgrade pip
+	$(BIN)/python -m pip install --progress-bar on -r requirements-dev.txt
+	$(BIN)/python -m pip install --progress-bar on --no-deps -e .
 	touch $(STAMP)
 
+# Every build starts afresh: without the doctrees (and the execution cache) Sphinx re-reads, and
+# so re-executes, every notebook, which picks up any change to abteach. The kernels' own log
+# (a TCP-without-encryption warning per notebook) is set to errors only (_build/ipython).
 book: $(STAMP)
-	rm -rf _build/html
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	rm -rf _build/html _build/.doctrees _build/.jupyter_cache
+	mkdir -p _build/ipython/profile_default
+	echo 'c.IPKernelApp.log_level = "ERROR"' > _build/ipython/profile_default/ipython_kernel_config.py
+	IPYTHONDIR=$(CURDIR)/_build/ipython $(BIN)/jupyter-book build . -W -n --keep-going
 
 # Two workers; --dist loadfile keeps each notebook on one worker (nbval runs its cells in order
 # in one kernel). Plain `.venv/bin/python -m pytest` runs the same suite serially.

@@ -36,6 +36,11 @@ if "google.colab" in sys.modules:
     %pip install --quiet "{requirement}"
 """
 SOLUTION_BEGIN, SOLUTION_END = "# BEGIN SOLUTION", "# END SOLUTION"
+# How the book folds an exercise's answer (a code cell with its output) and its worked
+# explanation (a markdown cell tagged ``solution``): each behind its own "show" control.
+ANSWER_PROMPTS = {"code_prompt_show": "Show the answer", "code_prompt_hide": "Hide the answer"}
+EXPLANATION_OPEN = ":::::{dropdown} Show the worked explanation"
+EXPLANATION_CLOSE = ":::::"
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -85,13 +90,24 @@ def has_solution(cell) -> bool:
     return cell.cell_type == "code" and SOLUTION_BEGIN in cell.source
 
 
-def _tags(cell) -> list[str]:
-    return cell.metadata.setdefault("tags", [])
+def fold_answer(cell) -> None:
+    """Fold a solution code cell, input and output, behind "Show the answer" in the book."""
+    tags = [t for t in cell.metadata.get("tags", []) if t not in ("hide-input", "hide-output")]
+    cell.metadata["tags"] = tags + ([] if "hide-cell" in tags else ["hide-cell"])
+    cell.metadata["mystnb"] = {**cell.metadata.get("mystnb", {}), **ANSWER_PROMPTS}
 
 
-def _add_tag(cell, tag: str) -> None:
-    if tag not in _tags(cell):
-        _tags(cell).append(tag)
+def unfold_answer(cell) -> None:
+    """Undo :func:`fold_answer` on a cell whose solution was blanked (the exercise notebooks)."""
+    if cell.metadata.get("mystnb") == ANSWER_PROMPTS:
+        del cell.metadata["mystnb"]
+        cell.metadata["tags"] = [t for t in cell.metadata.get("tags", []) if t != "hide-cell"]
+
+
+def fold_explanation(cell) -> None:
+    """Wrap a worked explanation (markdown tagged ``solution``) in a closed dropdown."""
+    if not cell.source.startswith(EXPLANATION_OPEN):
+        cell.source = f"{EXPLANATION_OPEN}\n{cell.source.strip()}\n{EXPLANATION_CLOSE}"
 
 
 def merge_streams(outputs: list) -> list:
@@ -121,7 +137,7 @@ def normalize(nb, *, url: str, branch: str):
 
     The set-up cell installs from ``url`` at ``branch`` (or tag); the library only, or with the
     course extra for notebooks that call the exercise checks (:func:`needs_course`). Solution
-    cells get the ``hide-input`` tag (the book shows them folded).
+    cells are folded in the book (:func:`fold_answer`, :func:`fold_explanation`).
     """
     cells = [c for c in nb.cells if not is_setup_cell(c)]
     setup = nbformat.v4.new_code_cell(setup_source(url, branch, course=needs_course(nb)))
@@ -138,7 +154,11 @@ def normalize(nb, *, url: str, branch: str):
         cell.metadata.pop("collapsed", None)
         cell.metadata.pop("scrolled", None)
         if has_solution(cell):
-            _add_tag(cell, "hide-input")
+            fold_answer(cell)
+        elif cell.cell_type == "code":
+            unfold_answer(cell)
+        if cell.cell_type == "markdown" and "solution" in cell.metadata.get("tags", []):
+            fold_explanation(cell)
         if not cell.metadata.get("tags"):
             cell.metadata.pop("tags", None)
         if cell.cell_type == "code":
