@@ -582,6 +582,18 @@ def test_markdown_report_has_every_section_metric_and_the_verdict():
     assert f"{(267 / 21_307 - 122 / 21_306) * 1e8:,.0f}" in text
 
 
+def test_report_heading_level_shifts_every_heading():
+    spec, decision, results, _ = report_inputs()
+    text = experiment_report(spec, decision, results, heading_level=3)
+    headings = re.findall(r"^(#+) ", text, flags=re.MULTILINE)
+    assert headings[0] == "###" and set(headings[1:]) == {"####"}
+    html = experiment_report(spec, decision, results, heading_level=3, format="html")
+    assert "<h3>" in html and "<h4>" in html and "<h1>" not in html and "<h2>" not in html
+    for bad, error in ((0, ValueError), (5, ValueError), (2.0, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="heading_level"):
+            experiment_report(spec, decision, results, heading_level=bad)
+
+
 def test_markdown_tables_are_well_formed():
     spec, decision, results, _ = report_inputs("odd | name")
     text = experiment_report(spec, decision, results)

@@ -132,7 +132,7 @@ class DashboardAnalysis(Record):
         return (
             f"{self.experiment} / {self.metric} / {self.segment}, day {self.day}: lift "
             f"{100 * self.lift:+.2f}% ({level}% CI {100 * self.lift_ci_low:+.2f}% to "
-            f"{100 * self.lift_ci_high:+.2f}%), p = {self.pvalue:.4f}; "
+            f"{100 * self.lift_ci_high:+.2f}%), p = {format_number(self.pvalue, 3)}; "
             f"SRM p = {self.srm_pvalue:.2g} ({srm})"
         )
 

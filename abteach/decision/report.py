@@ -12,7 +12,7 @@ import html
 from collections.abc import Mapping
 
 from abteach._records import format_number
-from abteach._validate import check_choice
+from abteach._validate import check_choice, check_int
 from abteach.decision._format import (
     _check_label,
     _amount,
@@ -204,6 +204,7 @@ def experiment_report(
     format: str = "markdown",
     impact: ExpectedImpact | None = None,
     date: str | None = None,
+    heading_level: int = 1,
 ) -> str:
     """A complete, deterministic report of an experiment, as markdown or self-contained HTML.
 
@@ -231,6 +232,9 @@ def experiment_report(
     format : {"markdown", "html"}
     impact : ExpectedImpact, optional
     date : str, optional
+    heading_level : int, 1 to 4
+        The level of the report's title; its sections are one level below. A report shown
+        inside a chapter section uses 3 (``###``), so it does not outrank the chapter's headings.
 
     Returns
     -------
@@ -253,6 +257,10 @@ def experiment_report(
     if date is not None:
         _check_label("date", date, expected="a string (not blank)")
     format = check_choice("format", format, REPORT_FORMATS)
-    blocks = _report_blocks(spec, decision, results, impact, date)
+    heading_level = check_int("heading_level", heading_level, minimum=1, maximum=4)
+    blocks = [
+        ("heading", block[1] + heading_level - 1, *block[2:]) if block[0] == "heading" else block
+        for block in _report_blocks(spec, decision, results, impact, date)
+    ]
     return _render_markdown(blocks) if format == "markdown" else _render_html(blocks)
 
