@@ -492,7 +492,7 @@ def _arrow_table(frame: pd.DataFrame):
             try:
                 columns[name] = pa.Array.from_pandas(frame[name])
             except (pa.ArrowException, TypeError, ValueError):
-                columns[name] = pa.Array.from_pandas(frame[name].astype("str"))
+                columns[name] = pa.Array.from_pandas(frame[name].astype("string"))
     return _schema_table(columns, len(frame))
 
 
