@@ -43,10 +43,12 @@ from abteach._records import Record, brief
 from abteach._validate import (
     as_float_array,
     as_generator,
+    check_bool,
     check_int,
     check_nonnegative,
     check_open_unit,
     check_scalar,
+    first_bad,
 )
 
 
@@ -61,11 +63,16 @@ def _features(name: str, value) -> np.ndarray:
     return x
 
 
+#: The highest polynomial degree: raw powers beyond it are numerically collinear anyway.
+MAX_DEGREE = 20
+
+
 def design_matrix(features, *, degree: int = 1) -> np.ndarray:
     r"""Polynomial design matrix with an intercept: :math:`[1, x_j, x_j^2, \dots, x_j^{degree}]`.
 
     Powers of each feature separately (no cross-products between features), so the number of
-    columns is ``1 + d * degree`` for d features.
+    columns is ``1 + d * degree`` for d features; ``degree`` is at most ``MAX_DEGREE`` (raw
+    powers of higher degree are collinear to machine precision) and every power must be finite.
 
     Examples
     --------
@@ -73,9 +80,19 @@ def design_matrix(features, *, degree: int = 1) -> np.ndarray:
     [[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]]
     """
     x = _features("features", features)
-    degree = check_int("degree", degree, minimum=1)
-    powers = [x**k for k in range(1, degree + 1)]
+    degree = check_int("degree", degree, minimum=1, maximum=MAX_DEGREE)
+    with np.errstate(over="ignore"):
+        powers = [x**k for k in range(1, degree + 1)]
+    _check_finite_powers(x, powers[-1], degree)
     return np.column_stack([np.ones(x.shape[0]), *powers])
+
+
+def _check_finite_powers(x: np.ndarray, highest: np.ndarray, degree: int) -> None:
+    """Refuse features whose ``degree``-th power overflows."""
+    bad = ~np.isfinite(highest)
+    if bad.any():
+        raise ValueError(f"features ** degree overflows for degree {degree}, at feature value "
+                         f"{first_bad(x, bad)}")
 
 
 def fit_ols(design, outcome) -> np.ndarray:
@@ -156,8 +173,7 @@ def s_learner(features, treated, outcome, *, degree: int = 1, interactions: bool
     Kuenzel et al. (2019), section 2.
     """
     x, w, y = _experiment(features, treated, outcome)
-    if not isinstance(interactions, (bool, np.bool_)):
-        raise TypeError(f"interactions must be True or False, got {interactions!r}")
+    interactions = check_bool("interactions", interactions)
     base = design_matrix(x, degree=degree)
     wf = w.astype(float)[:, None]
     columns = [base, wf, wf * base[:, 1:]] if interactions else [base, wf]

@@ -19,18 +19,20 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import faulthandler
 import functools
 import inspect
 import math
+import os
+import pickle
 import resource
+import select
 import signal
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import abteach as abt
@@ -160,7 +162,8 @@ VALID_CALLS: dict[str, dict | object] = {
     "fnv1a32": dict(data="abc"),
     "growthbook_hash": dict(seed="s", value="a"),
     "in_namespace": dict(unit_id="u1", namespace=("ns", 0.0, 0.5)),
-    "independence_test": dict(variants_a=[0, 1, 0, 1, 1, 0, 0, 1], variants_b=[0, 0, 1, 1, 0, 1, 0, 1]),
+    "independence_test": dict(variants_a=[0, 1, 0, 1, 1, 0, 0, 1],
+                              variants_b=[0, 0, 1, 1, 0, 1, 0, 1]),
     "make_unit_ids": dict(n=5),
     "sha256_unit": dict(unit_id="u1", salt="s"),
     "simulate_aa": dict(values=np.linspace(1.0, 4.0, 20), n_runs=5, rng=1),
@@ -399,16 +402,46 @@ def guarded():
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
-    # Last resort against a call stuck in C code, where the alarm cannot interrupt: dump the
-    # stacks and end the run rather than hang it.
-    faulthandler.dump_traceback_later(6 * CALL_SECONDS, exit=True)
     try:
         yield
     finally:
-        faulthandler.cancel_dump_traceback_later()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def in_child(function, *args):
+    """Run ``function(*args)`` in a forked child and return its (picklable) outcome.
+
+    The child runs under :func:`guarded`; a child stuck in C code, where the alarm cannot
+    interrupt it, is killed after twice the budget and reported as a runaway call. The fork
+    also keeps whatever a hostile call changes (files, globals) out of the test process.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        os.close(read_end)
+        try:
+            outcome = function(*args)
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            outcome = ("crashed", f"{type(exc).__name__}: {exc}")
+        try:
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump(outcome, pipe)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        ready, _, _ = select.select([pipe], [], [], 2 * CALL_SECONDS + 5)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return ("runaway", f"still running after {2 * CALL_SECONDS + 5} s (stuck in C code)")
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    if not data:
+        return ("crashed", "the child process died without a result")
+    return pickle.loads(data)
 
 
 def valid_kwargs(name: str) -> dict:
@@ -488,31 +521,39 @@ def call(name: str, kwargs: dict):
         return getattr(abt, name)(**kwargs)
 
 
-def check_mutated(name: str, argument: str, value, kwargs: dict) -> None:
-    """Call ``name`` with ``argument`` replaced by ``value``; assert it behaves."""
-    kwargs = {k: fresh(v) for k, v in kwargs.items()}
-    kwargs[argument] = fresh(value)
-    where = f"{name}({argument}={value!r})"
+def outcome_of(name: str, kwargs: dict):
+    """Call ``name(**kwargs)`` (in a child process) and describe what happened."""
     try:
         result = call(name, kwargs)
     except (ValueError, TypeError) as exc:
-        message = str(exc)
-        names = (argument, *ALIASES.get(name, {}).get(argument, ()))
-        assert any(n in message for n in names), (
-            f"{where} raised {type(exc).__name__} that does not name {argument!r}: {message}"
-        )
-        return
+        return ("refused", type(exc).__name__, str(exc))
     except RunawayCall as exc:
-        pytest.fail(f"{where}: {exc}")
+        return ("runaway", str(exc))
     except MemoryError:
-        pytest.fail(f"{where}: ran out of the {EXTRA_ADDRESS_SPACE / 2**30:.0f} GiB budget")
+        return ("runaway", f"ran out of the {EXTRA_ADDRESS_SPACE / 2**30:.0f} GiB budget")
     except Exception as exc:  # noqa: BLE001 - the point is to report any other exception
-        pytest.fail(f"{where} raised {type(exc).__name__}: {exc}")
+        return ("crashed", f"{type(exc).__name__}: {exc}")
     try:
-        bad = unexpected_nan(name, result)
-        assert not bad, f"{where} returned NaN in {', '.join(bad)}"
+        return ("returned", unexpected_nan(name, result))
     finally:
         close(result)
+
+
+def check_mutated(name: str, argument: str, value, kwargs: dict) -> None:
+    """Call ``name`` with ``argument`` replaced by ``value``; assert it behaves."""
+    kwargs = {**kwargs, argument: value}
+    where = f"{name}({argument}={value!r})"
+    outcome = in_child(outcome_of, name, kwargs)
+    kind = outcome[0]
+    if kind == "refused":
+        names = (argument, *ALIASES.get(name, {}).get(argument, ()))
+        assert any(n in outcome[2] for n in names), (
+            f"{where} raised {outcome[1]} that does not name {argument!r}: {outcome[2]}"
+        )
+    elif kind == "returned":
+        assert not outcome[1], f"{where} returned NaN in {', '.join(outcome[1])}"
+    else:
+        pytest.fail(f"{where}: {kind}: {outcome[1]}")
 
 
 def cases():
@@ -585,14 +626,19 @@ def _fuzz(name, data):
     check_mutated(name, argument, value, kwargs)
 
 
+#: Examples per public name in the default run (the ``slow`` variant runs 400).
+FUZZ_EXAMPLES = int(os.environ.get("ABTEACH_FUZZ_EXAMPLES", "25"))
+
 FUZZ_SETTINGS = dict(
     deadline=None, derandomize=True, database=None,
+    phases=[Phase.explicit, Phase.generate],  # report the first failure; shrinking re-runs
+    # runaway calls for minutes
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 
 @pytest.mark.parametrize("name", list(cases()))
-@settings(max_examples=25, **FUZZ_SETTINGS)
+@settings(max_examples=FUZZ_EXAMPLES, **FUZZ_SETTINGS)
 @given(data=st.data())
 def test_one_hostile_argument(name, data):
     _fuzz(name, data)

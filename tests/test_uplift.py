@@ -143,6 +143,12 @@ def test_targeting_gain():
 
 @pytest.mark.parametrize("call, name", [
     (lambda: design_matrix([1.0, 2.0], degree=0), "degree"),
+    (lambda: design_matrix([1.0, 2.0], degree=10**12), "degree"),  # hung before the check
+    (lambda: design_matrix([1e300, 2.0], degree=2), "features"),
+    (lambda: s_learner(np.arange(4.0), np.array([1, 0, 1, 0], bool), np.ones(4),
+                       degree=10**12), "degree"),
+    (lambda: t_learner(np.arange(4.0), np.array([1, 0, 1, 0], bool), np.ones(4),
+                       degree=2**63), "degree"),
     (lambda: fit_ols(np.ones((3, 2)), np.ones(4)), "outcome"),
     (lambda: fit_ols(np.ones(3), np.ones(3)), "design"),
     (lambda: t_learner(np.ones(4), [1, 0, 1, 0], np.ones(4)), "treated"),
