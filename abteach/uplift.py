@@ -116,6 +116,15 @@ def fit_ols(design, outcome) -> np.ndarray:
     return beta
 
 
+def _fit_polynomial(design: np.ndarray, outcome: np.ndarray, degree: int) -> np.ndarray:
+    """:func:`fit_ols` on a learner's polynomial design, naming ``degree`` when it is too high."""
+    try:
+        return fit_ols(design, outcome)
+    except ValueError as exc:
+        raise ValueError(f"degree {degree} is too high for these features and units: "
+                         f"{exc}") from None
+
+
 def _treated(treated) -> np.ndarray:
     """The treatment indicator, which must be a boolean array."""
     w = np.asarray(treated)
@@ -177,7 +186,7 @@ def s_learner(features, treated, outcome, *, degree: int = 1, interactions: bool
     base = design_matrix(x, degree=degree)
     wf = w.astype(float)[:, None]
     columns = [base, wf, wf * base[:, 1:]] if interactions else [base, wf]
-    beta = fit_ols(np.column_stack(columns), y)
+    beta = _fit_polynomial(np.column_stack(columns), y, degree)
     gamma = beta[base.shape[1]]
     if not interactions:
         return np.full(_new_features(new_features, x).shape[0], gamma)
@@ -197,7 +206,8 @@ def t_learner(features, treated, outcome, *, degree: int = 1, new_features=None)
     """
     x, w, y = _experiment(features, treated, outcome)
     base = design_matrix(x, degree=degree)
-    beta_1, beta_0 = fit_ols(base[w], y[w]), fit_ols(base[~w], y[~w])
+    beta_1 = _fit_polynomial(base[w], y[w], degree)
+    beta_0 = _fit_polynomial(base[~w], y[~w], degree)
     return design_matrix(_new_features(new_features, x), degree=degree) @ (beta_1 - beta_0)
 
 

@@ -10,7 +10,7 @@ For each public name, hypothesis picks ONE argument and replaces it with a hosti
 booleans, text, bytes, NaN, +-inf, 0, -1, huge and tiny numbers, empty and ragged lists, arrays
 with NaN or of a wrong shape, dicts, and drawn numbers). The call must then either return a
 result without NaN, or raise a ``ValueError``/``TypeError`` whose message names the mutated
-argument (or one of the few aliases in ``ALIASES``). Every call runs under a wall-clock budget
+argument (or one of the few aliases in ``ALIASES``). Every call runs under a CPU-time budget
 and an address-space cap, so a call that runs away (time or memory) fails instead of hanging
 the suite.
 """
@@ -38,8 +38,10 @@ from hypothesis import strategies as st
 import abteach as abt
 from abteach._records import Record
 
-#: Wall-clock budget of one call, and the address space a call may add to the process.
+#: CPU-time budget of one call, the address space a call may add to the process, and how long
+#: a forked call may sit idle (blocked) before it is killed.
 CALL_SECONDS = 10
+WAIT_SECONDS = 300
 EXTRA_ADDRESS_SPACE = 3 * 2**30
 
 # --------------------------------------------------------------------------------------------
@@ -356,7 +358,22 @@ NAN_DOCUMENTED: dict[str, tuple[str, ...]] = {
 
 #: Functions still failing in modules that other branches are reworking. Each entry runs as a
 #: strict xfail: it must fail today, and it fails the suite the moment it passes (remove it then).
-KNOWN_FAILURES: dict[str, str] = {}
+KNOWN_FAILURES: dict[str, str] = {
+    # assignment: in_namespace(unit_id=None) says "value must be ..." (not unit_id)
+    "in_namespace": "fixed on branch assignment",
+    # dashboard: daily_aggregates(metrics=None) -> "'NoneType' object is not iterable"
+    "daily_aggregates": "fixed on branch dashboard",
+    # novelty: daily_effects(sum_sq_control=True) names only sum_sq_treatment;
+    # simulate_daily_effects(n_days=4116) runs for minutes
+    "daily_effects": "fixed on branch novelty",
+    "simulate_daily_effects": "fixed on branch novelty",
+    # validation: error_rate_checks(checks='abc') -> AttributeError;
+    # published_checks(checks=True) -> "'bool' object is not iterable"
+    "error_rate_checks": "fixed on branch validation",
+    "published_checks": "fixed on branch validation",
+    # viz: srm_panel(arms=True) -> "object of type 'bool' has no len()"
+    "srm_panel": "fixed on branch viz",
+}
 
 # --------------------------------------------------------------------------------------------
 # Machinery
@@ -383,45 +400,51 @@ hostile_values = st.one_of(
 
 
 class RunawayCall(Exception):
-    """A call exceeded its wall-clock budget."""
+    """A call exceeded its CPU-time budget."""
 
 
-def _on_alarm(signum, frame):
-    raise RunawayCall(f"call ran longer than {CALL_SECONDS} s")
+def _on_budget(signum, frame):
+    raise RunawayCall(f"call used more than {CALL_SECONDS} s of CPU time")
 
 
 @contextlib.contextmanager
 def guarded():
-    """Run a block under a wall-clock alarm and an address-space cap (this process)."""
+    """Run a block under a CPU-time alarm and an address-space cap (this process).
+
+    CPU time rather than wall-clock time, so that a busy machine does not fail a call that
+    would finish.
+    """
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     with open("/proc/self/status") as status:
         used = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
     cap = used + EXTRA_ADDRESS_SPACE
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    previous = signal.signal(signal.SIGPROF, _on_budget)
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
+    signal.setitimer(signal.ITIMER_PROF, CALL_SECONDS)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def in_child(function, *args):
     """Run ``function(*args)`` in a forked child and return its (picklable) outcome.
 
-    The child runs under :func:`guarded`; a child stuck in C code, where the alarm cannot
-    interrupt it, is killed after twice the budget and reported as a runaway call. The fork
-    also keeps whatever a hostile call changes (files, globals) out of the test process.
+    The child runs under :func:`guarded`, and under a hard CPU-time limit for code stuck in C,
+    where the alarm cannot interrupt it (the kernel then ends the child). A child blocked for
+    ``WAIT_SECONDS`` without using CPU is killed too. The fork also keeps whatever a hostile call
+    changes (files, globals, the fixtures) out of the test process.
     """
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
         os.close(read_end)
         try:
+            resource.setrlimit(resource.RLIMIT_CPU, (3 * CALL_SECONDS, 3 * CALL_SECONDS + 5))
             outcome = function(*args)
         except BaseException as exc:  # noqa: BLE001 - reported to the parent
             outcome = ("crashed", f"{type(exc).__name__}: {exc}")
@@ -432,15 +455,16 @@ def in_child(function, *args):
             os._exit(0)
     os.close(write_end)
     with os.fdopen(read_end, "rb") as pipe:
-        ready, _, _ = select.select([pipe], [], [], 2 * CALL_SECONDS + 5)
+        ready, _, _ = select.select([pipe], [], [], WAIT_SECONDS)
         if not ready:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            return ("runaway", f"still running after {2 * CALL_SECONDS + 5} s (stuck in C code)")
+            return ("runaway", f"blocked for {WAIT_SECONDS} s")
         data = pipe.read()
-    os.waitpid(pid, 0)
+    _, status = os.waitpid(pid, 0)
     if not data:
-        return ("crashed", "the child process died without a result")
+        how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no result"
+        return ("runaway", f"killed by the {3 * CALL_SECONDS} s CPU-time limit ({how})")
     return pickle.loads(data)
 
 

@@ -149,6 +149,10 @@ def test_targeting_gain():
                        degree=10**12), "degree"),
     (lambda: t_learner(np.arange(4.0), np.array([1, 0, 1, 0], bool), np.ones(4),
                        degree=2**63), "degree"),
+    (lambda: t_learner(np.arange(8.0), np.array([1, 0] * 4, bool), np.ones(8),
+                       degree=15), "degree 15 is too high"),  # named only the design
+    (lambda: s_learner(np.arange(8.0), np.array([1, 0] * 4, bool), np.ones(8),
+                       degree=15), "degree 15 is too high"),
     (lambda: fit_ols(np.ones((3, 2)), np.ones(4)), "outcome"),
     (lambda: fit_ols(np.ones(3), np.ones(3)), "design"),
     (lambda: t_learner(np.ones(4), [1, 0, 1, 0], np.ones(4)), "treated"),
