@@ -289,6 +289,7 @@ def beta_binomial_ab(
     n_t = check_count("n_treatment", n_treatment, minimum=1)
     x_c, n_c, x_t, n_t = broadcast(x_control=x_c, n_control=n_c, x_treatment=x_t,
                                    n_treatment=n_t)
+    check_work("experiments * draws * 2 arms", x_c.size * draws * 2)
     for x_name, x, n_name, n in (("x_control", x_c, "n_control", n_c),
                                  ("x_treatment", x_t, "n_treatment", n_t)):
         if np.any(x > n):
@@ -362,11 +363,14 @@ def simulate_bayes_peeking(
     tests on accumulating data, *JRSS A* 132, 235-244.
     """
     p = check_scalar("p", check_open_unit("p", p))
-    n_per_look = check_int("n_per_look", n_per_look, minimum=1)
+    n_per_look = check_int("n_per_look", n_per_look, minimum=1, maximum=2**53)
     looks = check_int("looks", looks, minimum=1)
     threshold = check_scalar("threshold", check_open_unit("threshold", threshold))
     runs = check_int("runs", runs, minimum=1)
     check_work("2 * runs * looks", 2 * runs * looks)
+    if runs * looks * (a0 + n_per_look * looks) > SUM_TERMS:  # P(beat) will need the integral
+        check_work(f"runs * looks * {QUADRATURE_NODES} quadrature nodes",
+                   runs * looks * QUADRATURE_NODES)
     a0, b0 = _check_prior(prior)
     generator = as_generator(rng)
     new = generator.binomial(n_per_look, p, size=(2, runs, looks))

@@ -127,7 +127,10 @@ def _fit_polynomial(design: np.ndarray, outcome: np.ndarray, degree: int) -> np.
 
 def _treated(treated) -> np.ndarray:
     """The treatment indicator, which must be a boolean array."""
-    w = np.asarray(treated)
+    try:
+        w = np.asarray(treated)
+    except ValueError:  # ragged nested sequences
+        raise TypeError(f"treated must be a boolean array, got {treated!r}") from None
     if w.dtype != bool:
         raise TypeError(f"treated must be a boolean array, got dtype {w.dtype}")
     return w
@@ -139,8 +142,8 @@ def _experiment(features, treated, outcome):
     w = _treated(treated)
     y = as_float_array("outcome", outcome)
     if w.shape != (x.shape[0],) or y.shape != (x.shape[0],):
-        raise ValueError(f"treated and outcome must have one entry per unit ({x.shape[0]}), "
-                         f"got shapes {w.shape} and {y.shape}")
+        raise ValueError(f"treated and outcome must have one entry per unit (features has "
+                         f"{x.shape[0]} rows), got shapes {w.shape} and {y.shape}")
     if w.all() or not w.any():
         raise ValueError("treated must contain both treated and control units")
     return x, w, y

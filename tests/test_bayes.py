@@ -210,6 +210,9 @@ def test_one_look_any_equals_final():
     (lambda: simulate_bayes_peeking(0.1, 10, 3, threshold=0, rng=1), "threshold"),
     (lambda: simulate_bayes_peeking(0.1, 10, 10**6, runs=10**6, rng=1), "runs \\* looks"),
     (lambda: prob_greater(1, 1, 1, 5e-324), "b_y"),
+    (lambda: beta_binomial_ab(1, 10, 1, 10, draws=10**12, rng=1), "draws"),
+    (lambda: simulate_bayes_peeking(0.1, 2**63, 3, rng=1), "n_per_look"),
+    (lambda: simulate_bayes_peeking(0.1, 20, 583762, runs=20, rng=1), "runs \\* looks \\* 512"),
     (lambda: prob_greater(np.arange(1, 10**6), 1, 1, 1), "quadrature nodes"),
 ])
 def test_bad_input_names_the_argument(call, name):

@@ -170,6 +170,8 @@ def test_targeting_gain():
     (lambda: targeting_gain([1.0, 2.0], np.array([True, False]), [1.0, 0.0], fraction=0.5,
                             cost=-1), "cost"),
     (lambda: simulate_uplift_data(2, rng=1), "n"),
+    (lambda: qini_curve([1.0, 2.0], [[1, 2], [3]], [1.0, 0.0]), "treated"),  # was numpy's text
+    (lambda: s_learner(np.arange(3.0), np.array([1, 0, 1, 0], bool), np.ones(4)), "features"),
     (lambda: simulate_uplift_data(100, rng=1, treated_share=1.0), "treated_share"),
     (lambda: simulate_uplift_data(100, rng="seed"), "rng"),
 ])
