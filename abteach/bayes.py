@@ -368,10 +368,10 @@ def simulate_bayes_peeking(
     threshold = check_scalar("threshold", check_open_unit("threshold", threshold))
     runs = check_int("runs", runs, minimum=1)
     check_work("2 * runs * looks", 2 * runs * looks)
+    a0, b0 = _check_prior(prior)
     if runs * looks * (a0 + n_per_look * looks) > SUM_TERMS:  # P(beat) will need the integral
         check_work(f"runs * looks * {QUADRATURE_NODES} quadrature nodes",
                    runs * looks * QUADRATURE_NODES)
-    a0, b0 = _check_prior(prior)
     generator = as_generator(rng)
     new = generator.binomial(n_per_look, p, size=(2, runs, looks))
     x = np.cumsum(new, axis=-1)
