@@ -51,6 +51,8 @@ from abteach._validate import (
 #: ratios: beyond them the Poisson means and squared spends overflow.
 MAX_EFFECT = 100.0
 BUDGET_RATIO_RANGE = (1e-3, 1e3)
+#: Arrays of shape (runs, n_advertisers, periods) alive at once (spends, served shares, sums).
+WORKING_ARRAYS = 16
 
 
 def _served(spend: np.ndarray, budget: np.ndarray) -> np.ndarray:
@@ -172,7 +174,9 @@ def simulate_budget_experiment(
     n_advertisers = check_int("n_advertisers", n_advertisers, minimum=1)
     periods = check_int("periods", periods, minimum=1)
     runs = check_int("runs", runs, minimum=2)
-    check_work("runs * n_advertisers * periods", runs * n_advertisers * periods)
+    # the simulation holds about WORKING_ARRAYS arrays of runs x advertisers x periods at once
+    check_work(f"runs * n_advertisers * periods * {WORKING_ARRAYS} working arrays",
+               runs * n_advertisers * periods * WORKING_ARRAYS)
     generator = as_generator(rng)
 
     rate = generator.uniform(5, 15, size=(runs, n_advertisers))

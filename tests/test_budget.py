@@ -87,6 +87,7 @@ def test_reproducible_with_seed():
     (dict(budget_ratio=5e-324), "budget_ratio"),
     (dict(runs=10**12), "runs \\* n_advertisers \\* periods"),
     (dict(n_advertisers=2**63), "runs \\* n_advertisers \\* periods"),
+    (dict(runs=5, periods=4, n_advertisers=3501976), "working arrays"),  # > 10 s of CPU
 ])
 def test_bad_input_names_the_argument(kwargs, name):
     with pytest.raises((ValueError, TypeError), match=name):
