@@ -24,7 +24,12 @@ number (Miller 2015): for :math:`X \sim \mathrm{Beta}(a_X, b_X)` and
           \frac{B(a_Y + i,\, b_X + b_Y)}{(b_X + i)\, B(1 + i, b_X)\, B(a_Y, b_Y)}.
 
 This module therefore takes priors with whole-number parameters (the flat Beta(1, 1) or an
-informative prior such as Beta(5, 95) "worth 100 users at 5%").
+informative prior such as Beta(5, 95) "worth 100 users at 5%"). The sum has :math:`a_X` terms;
+when that would mean more than ``SUM_TERMS`` numbers (millions of conversions), the same
+probability is computed as an integral instead, :math:`P(X > Y) = \int_0^1 f_X(t) F_Y(t)\,dt`
+(or :math:`\int_0^1 f_Y(t) (1 - F_X(t))\,dt`, integrating over whichever posterior is
+narrower), by Gauss-Legendre quadrature; at such counts both posteriors are close to normal
+and the quadrature agrees with the sum to about 1e-6.
 
 References
 ----------
@@ -36,6 +41,7 @@ Gelman, A. et al. (2013), *Bayesian Data Analysis*, 3rd ed., ch. 2 (beta-binomia
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,8 +56,19 @@ from abteach._validate import (
     check_open_unit,
     check_positive,
     check_scalar,
+    check_work,
+    first_bad,
     scalar_or_array,
 )
+
+#: The closed-form sum is used while it needs at most this many terms in all.
+SUM_TERMS = 2**22
+#: Gauss-Legendre nodes of the quadrature used beyond ``SUM_TERMS``, and the half-width of its
+#: window in standard deviations of the narrower posterior.
+QUADRATURE_NODES = 512
+WINDOW_SDS = 40
+#: The smallest normal float: below it, 1 / a (and so the beta function) overflows.
+SMALLEST_PARAMETER = float(np.finfo(float).tiny)
 
 
 def prob_greater(a_x, b_x, a_y, b_y):
@@ -69,16 +86,79 @@ def prob_greater(a_x, b_x, a_y, b_y):
     0.666667
     """
     a_x = check_count("a_x", a_x, minimum=1)
-    b_x = check_positive("b_x", b_x)
-    a_y = check_positive("a_y", a_y)
-    b_y = check_positive("b_y", b_y)
+    b_x, a_y, b_y = (_check_shape_parameter(name, value)
+                     for name, value in (("b_x", b_x), ("a_y", a_y), ("b_y", b_y)))
     a_x, b_x, a_y, b_y = broadcast(a_x=a_x, b_x=b_x, a_y=a_y, b_y=b_y)
     return scalar_or_array(_prob_greater(a_x, b_x, a_y, b_y))
 
 
+def _check_shape_parameter(name: str, value) -> np.ndarray:
+    """A beta shape parameter: finite, and at least the smallest normal float."""
+    array = check_positive(name, value)
+    bad = array < SMALLEST_PARAMETER
+    if bad.any():
+        raise ValueError(f"{name} must be at least {SMALLEST_PARAMETER:.4g} (the beta function "
+                         f"of a smaller parameter overflows), got {first_bad(array, bad)}")
+    return array
+
+
 def _prob_greater(a_x, b_x, a_y, b_y) -> np.ndarray:
-    """The closed-form sum on checked, broadcast arrays (a_x integer >= 1)."""
+    """P(X > Y) on checked, broadcast arrays (a_x integer >= 1): the sum, or the integral."""
     a_x = np.asarray(a_x, dtype=np.int64)
+    if a_x.size * int(a_x.max()) > SUM_TERMS:
+        return _prob_greater_quadrature(a_x, b_x, a_y, b_y)
+    return _prob_greater_sum(a_x, b_x, a_y, b_y)
+
+
+def _prob_greater_quadrature(a_x, b_x, a_y, b_y) -> np.ndarray:
+    r"""P(X > Y) as :math:`\int f_X F_Y` or :math:`\int f_Y S_X` over the narrower variable.
+
+    Gauss-Legendre quadrature over its mean :math:`\pm` ``WINDOW_SDS`` standard deviations
+    (clipped to [0, 1]); the density is taken relative to its value at the mean and normalized
+    by the same quadrature, so the huge log-beta constants of millions of counts never cancel.
+    """
+    check_work(f"the broadcast size of a_x, b_x, a_y, b_y * {QUADRATURE_NODES} quadrature nodes",
+               np.size(a_x) * QUADRATURE_NODES)
+    nodes, weights = _gauss_legendre()
+    a_x, b_x, a_y, b_y = (np.asarray(v, dtype=float)[..., None] for v in (a_x, b_x, a_y, b_y))
+    x_narrower = _beta_variance(a_x, b_x) <= _beta_variance(a_y, b_y)
+    a, b = np.where(x_narrower, a_x, a_y), np.where(x_narrower, b_x, b_y)
+    mean, sd = a / (a + b), np.sqrt(_beta_variance(a, b))
+    low = np.maximum(mean - WINDOW_SDS * sd, 0.0)
+    high = np.minimum(mean + WINDOW_SDS * sd, 1.0)
+    t = low + (high - low) * (nodes + 1) / 2
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_density = (_times_log1p(a - 1, (t - mean) / mean)
+                       + _times_log1p(b - 1, (mean - t) / (1 - mean)))
+        density = weights * np.exp(log_density - log_density.max(axis=-1, keepdims=True))
+        other = np.where(x_narrower, special.betainc(a_y, b_y, t),
+                         special.betainc(b_x, a_x, 1 - t))
+        prob = (density * other).sum(axis=-1) / density.sum(axis=-1)
+    if not np.isfinite(prob).all():
+        raise ValueError(
+            "a_x, b_x, a_y, b_y: P(X > Y) cannot be computed when a posterior lies within "
+            f"rounding error of 0 or 1, got Beta({first_bad(a_x[..., 0], ~np.isfinite(prob))}, "
+            f"...)"
+        )
+    return np.clip(prob, 0.0, 1.0)
+
+
+@functools.cache
+def _gauss_legendre() -> tuple[np.ndarray, np.ndarray]:
+    return np.polynomial.legendre.leggauss(QUADRATURE_NODES)
+
+
+def _times_log1p(coefficient, x):
+    """``coefficient * log1p(x)``, 0 where the coefficient is 0 (also at x = -1)."""
+    return np.where(coefficient == 0, 0.0, coefficient * np.log1p(x))
+
+
+def _beta_variance(a, b):
+    return a / (a + b) * b / (a + b) / (a + b + 1)
+
+
+def _prob_greater_sum(a_x, b_x, a_y, b_y) -> np.ndarray:
+    """The closed-form sum of the module docstring (Miller 2015) on broadcast arrays."""
     i = np.arange(int(a_x.max()))
     shape = a_x.shape + (1,)
     b_x, a_y, b_y = (np.asarray(v, dtype=float).reshape(shape) for v in (b_x, a_y, b_y))
@@ -209,6 +289,7 @@ def beta_binomial_ab(
     n_t = check_count("n_treatment", n_treatment, minimum=1)
     x_c, n_c, x_t, n_t = broadcast(x_control=x_c, n_control=n_c, x_treatment=x_t,
                                    n_treatment=n_t)
+    check_work("experiments * draws * 2 arms", x_c.size * draws * 2)
     for x_name, x, n_name, n in (("x_control", x_c, "n_control", n_c),
                                  ("x_treatment", x_t, "n_treatment", n_t)):
         if np.any(x > n):
@@ -282,11 +363,15 @@ def simulate_bayes_peeking(
     tests on accumulating data, *JRSS A* 132, 235-244.
     """
     p = check_scalar("p", check_open_unit("p", p))
-    n_per_look = check_int("n_per_look", n_per_look, minimum=1)
+    n_per_look = check_int("n_per_look", n_per_look, minimum=1, maximum=2**53)
     looks = check_int("looks", looks, minimum=1)
     threshold = check_scalar("threshold", check_open_unit("threshold", threshold))
     runs = check_int("runs", runs, minimum=1)
+    check_work("2 * runs * looks", 2 * runs * looks)
     a0, b0 = _check_prior(prior)
+    if runs * looks * (a0 + n_per_look * looks) > SUM_TERMS:  # P(beat) will need the integral
+        check_work(f"runs * looks * {QUADRATURE_NODES} quadrature nodes",
+                   runs * looks * QUADRATURE_NODES)
     generator = as_generator(rng)
     new = generator.binomial(n_per_look, p, size=(2, runs, looks))
     x = np.cumsum(new, axis=-1)

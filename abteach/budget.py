@@ -44,7 +44,15 @@ from abteach._validate import (
     check_open_unit,
     check_positive,
     check_scalar,
+    check_work,
 )
+
+#: The largest relative change of cost or clicks simulated (+10,000%), and the range of budget
+#: ratios: beyond them the Poisson means and squared spends overflow.
+MAX_EFFECT = 100.0
+BUDGET_RATIO_RANGE = (1e-3, 1e3)
+#: Arrays of shape (runs, n_advertisers, periods) alive at once (spends, served shares, sums).
+WORKING_ARRAYS = 16
 
 
 def _served(spend: np.ndarray, budget: np.ndarray) -> np.ndarray:
@@ -154,14 +162,21 @@ def simulate_budget_experiment(
     effects = {}
     for name, value in (("cost_effect", cost_effect), ("click_effect", click_effect)):
         effect = check_scalar(name, as_float_array(name, value))
-        if effect <= -1:
-            raise ValueError(f"{name} must be > -1 (a relative change), got {effect!r}")
+        if not -1 < effect <= MAX_EFFECT:
+            raise ValueError(f"{name} must be in (-1, {MAX_EFFECT:g}] (a relative change), "
+                             f"got {effect!r}")
         effects[name] = effect
     ratio = check_scalar("budget_ratio", check_positive("budget_ratio", budget_ratio))
+    if not BUDGET_RATIO_RANGE[0] <= ratio <= BUDGET_RATIO_RANGE[1]:
+        raise ValueError(f"budget_ratio must be in [{BUDGET_RATIO_RANGE[0]:g}, "
+                         f"{BUDGET_RATIO_RANGE[1]:g}], got {ratio!r}")
     share = check_scalar("treatment_share", check_open_unit("treatment_share", treatment_share))
     n_advertisers = check_int("n_advertisers", n_advertisers, minimum=1)
     periods = check_int("periods", periods, minimum=1)
     runs = check_int("runs", runs, minimum=2)
+    # the simulation holds about WORKING_ARRAYS arrays of runs x advertisers x periods at once
+    check_work(f"runs * n_advertisers * periods * {WORKING_ARRAYS} working arrays",
+               runs * n_advertisers * periods * WORKING_ARRAYS)
     generator = as_generator(rng)
 
     rate = generator.uniform(5, 15, size=(runs, n_advertisers))

@@ -84,6 +84,7 @@ from abteach._validate import (
     check_int,
     check_open_unit,
     check_scalar,
+    check_work,
 )
 from abteach.inference import ztest_proportions
 
@@ -416,6 +417,7 @@ def simulate_pvalues(
             f"effects must be a 1-D array, one entry per hypothesis, got shape {mu.shape}"
         )
     size = check_int("n_experiments", n_experiments, minimum=1)
+    check_work("n_experiments * len(effects)", size * mu.size)
     r = check_scalar("correlation", check_closed_unit("correlation", correlation))
     alternative = check_alternative(alternative)
     generator = as_generator(rng)
@@ -490,9 +492,10 @@ def simulate_many_variants(
         raise ValueError(
             f"p_variants must be a 1-D array, one rate per variant, got shape {p_v.shape}"
         )
-    n_c = check_int("n_control", n_control, minimum=1)
-    n_v = check_int("n_variant", n_variant, minimum=1)
+    n_c = check_int("n_control", n_control, minimum=1, maximum=2**53)
+    n_v = check_int("n_variant", n_variant, minimum=1, maximum=2**53)
     size = check_int("n_experiments", n_experiments, minimum=1)
+    check_work("n_experiments * (1 + len(p_variants))", size * (1 + p_v.size))
     generator = as_generator(rng)
     x_control = generator.binomial(n_c, p_c, size=size).astype(np.int64)
     x_variants = generator.binomial(n_v, p_v, size=(size, p_v.size)).astype(np.int64)

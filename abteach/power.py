@@ -105,8 +105,12 @@ class _Design(NamedTuple):
 
 
 def _critical_z(alpha: np.ndarray, alternative: str) -> np.ndarray:
-    """z_{1-alpha/2} (two-sided) or z_{1-alpha} (one-sided), accurate for tiny alpha."""
-    return -special.ndtri(alpha / 2 if alternative == "two-sided" else alpha)
+    """z_{1-alpha/2} (two-sided) or z_{1-alpha} (one-sided), accurate for tiny alpha.
+
+    Computed from log(alpha), so that alpha / 2 cannot underflow to 0 (alpha = 5e-324).
+    """
+    log_tail = np.log(alpha) - (np.log(2) if alternative == "two-sided" else 0.0)
+    return -special.ndtri_exp(log_tail)
 
 
 def _directed(effect: np.ndarray, alternative: str) -> np.ndarray:
@@ -148,7 +152,7 @@ def _normal_sample_size(
     z_crit = _critical_z(alpha, alternative)
     effect = _directed(design.effect, alternative)
     args = (effect, design.s_null, design.s_alt, z_crit)
-    with np.errstate(over="ignore", divide="ignore"):
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # refused just below
         high = _one_tail_root_n(*args, special.ndtri(power), design.correction)
         n = _representable(high**2, names, quoted)
     if not (design.both_tails and alternative == "two-sided"):
@@ -194,6 +198,22 @@ def _solve_increasing(func, low, high, *, maxiter: int = 200) -> np.ndarray:
         last = np.where(below, -1, np.where(above, 1, last))
         x, f_x = np.where(active, trial, x), np.where(active, f_trial, f_x)
     return x.reshape(shape)
+
+
+#: The allocation ratios n_treatment / n_control accepted: beyond them 1 / ratio and the
+#: variances it scales overflow long before any design makes sense.
+RATIO_RANGE = (1e-9, 1e9)
+
+
+def _check_ratio(ratio) -> np.ndarray:
+    """The allocation ratio n_treatment / n_control, within ``RATIO_RANGE``."""
+    array = check_positive("ratio", ratio)
+    low, high = RATIO_RANGE
+    bad = (array < low) | (array > high)
+    if bad.any():
+        raise ValueError(f"ratio (n_treatment / n_control) must be in [{low:g}, {high:g}], "
+                         f"got {first_bad(array, bad)}")
+    return array
 
 
 def _refuse_where(bad: np.ndarray, message: str, *values: np.ndarray) -> None:
@@ -283,7 +303,7 @@ def _proportion_arrays(p_control, p_treatment, alpha, ratio, alternative, method
         "p_control": check_open_unit("p_control", p_control),
         "p_treatment": check_open_unit("p_treatment", p_treatment),
         "alpha": check_open_unit("alpha", alpha),
-        "ratio": check_positive("ratio", ratio),
+        "ratio": _check_ratio(ratio),
         **extra,
     }
     return broadcast(**arrays)
@@ -442,7 +462,7 @@ def mde_proportions(
         n_control=check_positive("n_control", n_control),
         alpha=check_open_unit("alpha", alpha),
         power=check_open_unit("power", power),
-        ratio=check_positive("ratio", ratio),
+        ratio=_check_ratio(ratio),
     )
     _refuse_power_not_above_alpha(power, alpha)
     sign = -1.0 if alternative == "smaller" else 1.0
@@ -458,11 +478,13 @@ def mde_proportions(
     _refuse_where(
         shortfall(room) < 0,
         f"no minimum detectable effect exists: even p_treatment = {edge} does not reach the "
-        "requested power with these n_control, p_control and power ({}); increase n_control "
-        "or lower power",
+        "requested power with these n_control, p_control, power, alpha and ratio ({}); "
+        "increase n_control or lower power",
         n,
         p_c,
         power,
+        alpha,
+        ratio,
     )
     return scalar_or_array(_solve_increasing(shortfall, np.zeros_like(room), room))
 
@@ -480,7 +502,7 @@ def _mean_arrays(delta, sd, alpha, ratio, alternative, test, **extra):
         delta=as_float_array("delta", delta),
         sd=check_positive("sd", sd),
         alpha=check_open_unit("alpha", alpha),
-        ratio=check_positive("ratio", ratio),
+        ratio=_check_ratio(ratio),
         **extra,
     )
 
@@ -675,7 +697,7 @@ def duration_days(n_control, daily_eligible_units, *, traffic_share=1.0, ratio=1
         n_control=check_positive("n_control", n_control),
         daily_eligible_units=check_positive("daily_eligible_units", daily_eligible_units),
         traffic_share=check_positive("traffic_share", share),
-        ratio=check_positive("ratio", ratio),
+        ratio=_check_ratio(ratio),
     )
     with np.errstate(over="ignore"):
         days = n * (1 + ratio) / (daily * share)

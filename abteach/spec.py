@@ -109,12 +109,17 @@ def _build(cls, data, path: str):
         if required and spec_field.name not in data:
             full = f"{path}.{spec_field.name}" if path else spec_field.name
             raise ValueError(f"spec field '{full}' is required but missing")
-    return cls(**data)
+    try:
+        return cls(**data)
+    except ValueError as exc:  # name the field by its full path in the spec
+        if not path:
+            raise
+        raise ValueError(str(exc).replace("spec field '", f"spec field '{path}.", 1)) from None
 
 
 @dataclass(frozen=True)
 class Metric:
-    """The primary metric (OEC): validated when placed in an :class:`ExperimentSpec`.
+    """The primary metric (OEC), validated on construction.
 
     ``baseline`` is the control value (a rate for ``kind="proportion"``), ``mde`` the
     minimum detectable effect as an absolute difference (> 0) and ``direction`` the way
@@ -126,6 +131,11 @@ class Metric:
     baseline: float
     mde: float
     direction: str = "increase"
+
+    def __post_init__(self) -> None:
+        baseline, mde = _check_metric(self)
+        object.__setattr__(self, "baseline", baseline)
+        object.__setattr__(self, "mde", mde)
 
     @property
     def target(self) -> float:
@@ -147,6 +157,14 @@ class Guardrail:
     name: str
     tolerated_degradation: float
     bad_direction: str
+
+    def __post_init__(self) -> None:
+        _text("name", self.name)
+        tolerance = _number("tolerated_degradation", self.tolerated_degradation)
+        if tolerance <= 0:
+            raise _fail("tolerated_degradation", "must be > 0", tolerance)
+        _choice("bad_direction", self.bad_direction, DIRECTIONS)
+        object.__setattr__(self, "tolerated_degradation", tolerance)
 
 
 @dataclass(frozen=True)
@@ -183,7 +201,7 @@ class ExperimentSpec:
 
         for name in ("name", "hypothesis", "eligibility"):
             _text(name, getattr(self, name))
-        put("primary_metric", _check_metric(_build(Metric, self.primary_metric, "primary_metric")))
+        put("primary_metric", _build(Metric, self.primary_metric, "primary_metric"))
         put("allocation", _check_allocation(self.allocation))
         if not isinstance(self.control, str) or self.control not in self.allocation:
             variants = ", ".join(repr(v) for v in self.allocation)
@@ -322,27 +340,27 @@ def _plain(record) -> dict:
     return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
-def _check_metric(metric: Metric) -> Metric:
-    path = "primary_metric"
-    _text(f"{path}.name", metric.name)
-    _choice(f"{path}.kind", metric.kind, KINDS)
-    _choice(f"{path}.direction", metric.direction, DIRECTIONS)
-    baseline = _number(f"{path}.baseline", metric.baseline)
-    mde = _number(f"{path}.mde", metric.mde)
+def _check_metric(metric: Metric) -> tuple[float, float]:
+    """Check a Metric's fields (named as in the Metric); return baseline and mde as floats."""
+    _text("name", metric.name)
+    _choice("kind", metric.kind, KINDS)
+    _choice("direction", metric.direction, DIRECTIONS)
+    baseline = _number("baseline", metric.baseline)
+    mde = _number("mde", metric.mde)
     if mde <= 0:
-        raise _fail(f"{path}.mde", "must be > 0 (an absolute difference)", metric.mde)
-    checked = Metric(metric.name, metric.kind, baseline, mde, metric.direction)
+        raise _fail("mde", "must be > 0 (an absolute difference)", metric.mde)
     if metric.kind == "proportion":
         if not 0 < baseline < 1:
-            raise _fail(f"{path}.baseline", "must be in (0, 1) for a proportion metric", baseline)
-        if not 0 < checked.target < 1:
+            raise _fail("baseline", "must be in (0, 1) for a proportion metric", baseline)
+        target = baseline + (mde if metric.direction == "increase" else -mde)
+        if not 0 < target < 1:
             raise _fail(
-                f"{path}.mde",
-                f"puts the treatment rate at {checked.target:.6g}, outside (0, 1) "
+                "mde",
+                f"puts the treatment rate at {target:.6g}, outside (0, 1) "
                 f"(baseline {baseline:.6g}, direction {metric.direction!r})",
                 mde,
             )
-    return checked
+    return baseline, mde
 
 
 def _check_allocation(allocation) -> dict[str, float]:
@@ -394,13 +412,6 @@ def _check_names(path: str, value) -> tuple[str, ...]:
 def _check_guardrails(value) -> tuple[Guardrail, ...]:
     checked = []
     for i, item in enumerate(_check_sequence("guardrails", value)):
-        path = f"guardrails[{i}]"
-        guardrail = _build(Guardrail, item, path)
-        _text(f"{path}.name", guardrail.name)
-        tolerance = _number(f"{path}.tolerated_degradation", guardrail.tolerated_degradation)
-        if tolerance <= 0:
-            raise _fail(f"{path}.tolerated_degradation", "must be > 0", tolerance)
-        bad_direction = _choice(f"{path}.bad_direction", guardrail.bad_direction, DIRECTIONS)
-        checked.append(Guardrail(guardrail.name, tolerance, bad_direction))
+        checked.append(_build(Guardrail, item, f"guardrails[{i}]"))
     _check_unique("guardrails", [g.name for g in checked])
     return tuple(checked)

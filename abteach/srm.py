@@ -42,6 +42,7 @@ from abteach._validate import (
     check_int,
     check_open_unit,
     check_scalar,
+    check_work,
     first_bad,
     scalar_or_array,
 )
@@ -580,9 +581,10 @@ def srm_false_alarm_rate(
     SRMFalseAlarms
         The three rates and their standard errors sqrt(r (1 - r) / n_experiments).
     """
-    units = check_int("units_per_day", units_per_day, minimum=1)
+    units = check_int("units_per_day", units_per_day, minimum=1, maximum=2**53)
     days = check_int("days", days, minimum=1)
     size = check_int("n_experiments", n_experiments, minimum=1)
+    check_work("n_experiments * days", size * days)
     threshold = _check_threshold(threshold)
     method = check_choice("method", method, SRM_METHODS)
     generator = as_generator(rng)

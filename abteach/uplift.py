@@ -43,10 +43,12 @@ from abteach._records import Record, brief
 from abteach._validate import (
     as_float_array,
     as_generator,
+    check_bool,
     check_int,
     check_nonnegative,
     check_open_unit,
     check_scalar,
+    first_bad,
 )
 
 
@@ -61,11 +63,16 @@ def _features(name: str, value) -> np.ndarray:
     return x
 
 
+#: The highest polynomial degree: raw powers beyond it are numerically collinear anyway.
+MAX_DEGREE = 20
+
+
 def design_matrix(features, *, degree: int = 1) -> np.ndarray:
     r"""Polynomial design matrix with an intercept: :math:`[1, x_j, x_j^2, \dots, x_j^{degree}]`.
 
     Powers of each feature separately (no cross-products between features), so the number of
-    columns is ``1 + d * degree`` for d features.
+    columns is ``1 + d * degree`` for d features; ``degree`` is at most ``MAX_DEGREE`` (raw
+    powers of higher degree are collinear to machine precision) and every power must be finite.
 
     Examples
     --------
@@ -73,9 +80,19 @@ def design_matrix(features, *, degree: int = 1) -> np.ndarray:
     [[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]]
     """
     x = _features("features", features)
-    degree = check_int("degree", degree, minimum=1)
-    powers = [x**k for k in range(1, degree + 1)]
+    degree = check_int("degree", degree, minimum=1, maximum=MAX_DEGREE)
+    with np.errstate(over="ignore"):
+        powers = [x**k for k in range(1, degree + 1)]
+    _check_finite_powers(x, powers[-1], degree)
     return np.column_stack([np.ones(x.shape[0]), *powers])
+
+
+def _check_finite_powers(x: np.ndarray, highest: np.ndarray, degree: int) -> None:
+    """Refuse features whose ``degree``-th power overflows."""
+    bad = ~np.isfinite(highest)
+    if bad.any():
+        raise ValueError(f"features ** degree overflows for degree {degree}, at feature value "
+                         f"{first_bad(x, bad)}")
 
 
 def fit_ols(design, outcome) -> np.ndarray:
@@ -99,9 +116,21 @@ def fit_ols(design, outcome) -> np.ndarray:
     return beta
 
 
+def _fit_polynomial(design: np.ndarray, outcome: np.ndarray, degree: int) -> np.ndarray:
+    """:func:`fit_ols` on a learner's polynomial design, naming ``degree`` when it is too high."""
+    try:
+        return fit_ols(design, outcome)
+    except ValueError as exc:
+        raise ValueError(f"degree {degree} is too high for these features and units: "
+                         f"{exc}") from None
+
+
 def _treated(treated) -> np.ndarray:
     """The treatment indicator, which must be a boolean array."""
-    w = np.asarray(treated)
+    try:
+        w = np.asarray(treated)
+    except ValueError:  # ragged nested sequences
+        raise TypeError(f"treated must be a boolean array, got {treated!r}") from None
     if w.dtype != bool:
         raise TypeError(f"treated must be a boolean array, got dtype {w.dtype}")
     return w
@@ -113,8 +142,8 @@ def _experiment(features, treated, outcome):
     w = _treated(treated)
     y = as_float_array("outcome", outcome)
     if w.shape != (x.shape[0],) or y.shape != (x.shape[0],):
-        raise ValueError(f"treated and outcome must have one entry per unit ({x.shape[0]}), "
-                         f"got shapes {w.shape} and {y.shape}")
+        raise ValueError(f"treated and outcome must have one entry per unit (features has "
+                         f"{x.shape[0]} rows), got shapes {w.shape} and {y.shape}")
     if w.all() or not w.any():
         raise ValueError("treated must contain both treated and control units")
     return x, w, y
@@ -156,12 +185,11 @@ def s_learner(features, treated, outcome, *, degree: int = 1, interactions: bool
     Kuenzel et al. (2019), section 2.
     """
     x, w, y = _experiment(features, treated, outcome)
-    if not isinstance(interactions, (bool, np.bool_)):
-        raise TypeError(f"interactions must be True or False, got {interactions!r}")
+    interactions = check_bool("interactions", interactions)
     base = design_matrix(x, degree=degree)
     wf = w.astype(float)[:, None]
     columns = [base, wf, wf * base[:, 1:]] if interactions else [base, wf]
-    beta = fit_ols(np.column_stack(columns), y)
+    beta = _fit_polynomial(np.column_stack(columns), y, degree)
     gamma = beta[base.shape[1]]
     if not interactions:
         return np.full(_new_features(new_features, x).shape[0], gamma)
@@ -181,7 +209,8 @@ def t_learner(features, treated, outcome, *, degree: int = 1, new_features=None)
     """
     x, w, y = _experiment(features, treated, outcome)
     base = design_matrix(x, degree=degree)
-    beta_1, beta_0 = fit_ols(base[w], y[w]), fit_ols(base[~w], y[~w])
+    beta_1 = _fit_polynomial(base[w], y[w], degree)
+    beta_0 = _fit_polynomial(base[~w], y[~w], degree)
     return design_matrix(_new_features(new_features, x), degree=degree) @ (beta_1 - beta_0)
 
 

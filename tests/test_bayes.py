@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
+from abteach import bayes
 from abteach.bayes import beta_binomial_ab, prob_greater, simulate_bayes_peeking
 from abteach.inference import ztest_proportions
 
@@ -54,6 +55,42 @@ def test_closed_form_matches_numerical_integration():
         b_x, b_y = (float(v) for v in rng.uniform(1, 3000, 2))
         assert prob_greater(a_x, b_x, a_y, b_y) == pytest.approx(
             quad_prob_greater(a_x, b_x, a_y, b_y), abs=1e-8)
+
+
+def test_quadrature_beyond_the_sum_matches_it_where_both_apply():
+    """The integral used for millions of conversions agrees with the closed-form sum."""
+    rng = np.random.default_rng(3)
+    a_x = rng.integers(1000, 3000, 40)
+    b_x, a_y, b_y = np.exp(rng.uniform(3, 9, (3, 40)))
+    np.testing.assert_allclose(bayes._prob_greater_quadrature(a_x, b_x, a_y, b_y),
+                               bayes._prob_greater_sum(a_x, b_x, a_y, b_y), atol=1e-8)
+
+
+def test_huge_counts_use_the_integral_and_match_the_normal_limit():
+    """prob_greater(10**12, ...) once asked for 7 TiB; at such counts both posteriors are
+    normal to many digits, so P(X > Y) = Phi((m_x - m_y) / sqrt(v_x + v_y))."""
+    a_x, b_x, a_y, b_y = 10**12, 9 * 10**12, 10**12 + 10**6, 9 * 10**12
+    mean = lambda a, b: a / (a + b)  # noqa: E731
+    var = lambda a, b: a * b / ((a + b) ** 2 * (a + b + 1))  # noqa: E731
+    z = (mean(a_x, b_x) - mean(a_y, b_y)) / np.sqrt(var(a_x, b_x) + var(a_y, b_y))
+    assert prob_greater(a_x, b_x, a_y, b_y) == pytest.approx(stats.norm.cdf(z), abs=1e-6)
+    assert prob_greater(10**12, 1, 1, 1) == pytest.approx(1 - 1 / (10**12 + 1), abs=1e-9)
+
+
+def test_huge_counts_in_beta_binomial_ab_agree_with_the_z_test():
+    r = beta_binomial_ab(10**11, 10**12, 10**11 + 10**6, 10**12, rng=1, draws=1000)
+    z = ztest_proportions(10**11, 10**12, 10**11 + 10**6, 10**12, alternative="larger")
+    assert r.prob_treatment_better == pytest.approx(1 - z.pvalue, abs=1e-4)
+    assert np.isfinite([r.loss_treatment, r.loss_control]).all()
+
+
+def test_tiny_shape_parameters():
+    """Beta(1, 1) vs Beta(a, 1): P = 1 - a / (a + 1); for a below the smallest normal float
+    the beta function overflows and the parameter is refused (it was NaN)."""
+    assert prob_greater(1, 1, 1e-300, 1) == pytest.approx(1.0, abs=1e-15)
+    assert prob_greater(1, 1, 0.5, 1) == pytest.approx(1 - 0.5 / 1.5, abs=1e-12)
+    with pytest.raises(ValueError, match="a_y must be at least"):
+        prob_greater(1, 1, 5e-324, 1)
 
 
 def test_expected_loss_matches_numerical_integration():
@@ -171,6 +208,12 @@ def test_one_look_any_equals_final():
     (lambda: simulate_bayes_peeking(1.2, 10, 3, rng=1), "p"),
     (lambda: simulate_bayes_peeking(0.1, 10, 0, rng=1), "looks"),
     (lambda: simulate_bayes_peeking(0.1, 10, 3, threshold=0, rng=1), "threshold"),
+    (lambda: simulate_bayes_peeking(0.1, 10, 10**6, runs=10**6, rng=1), "runs \\* looks"),
+    (lambda: prob_greater(1, 1, 1, 5e-324), "b_y"),
+    (lambda: beta_binomial_ab(1, 10, 1, 10, draws=10**12, rng=1), "draws"),
+    (lambda: simulate_bayes_peeking(0.1, 2**63, 3, rng=1), "n_per_look"),
+    (lambda: simulate_bayes_peeking(0.1, 20, 583762, runs=20, rng=1), "runs \\* looks \\* 512"),
+    (lambda: prob_greater(np.arange(1, 10**6), 1, 1, 1), "quadrature nodes"),
 ])
 def test_bad_input_names_the_argument(call, name):
     with pytest.raises((ValueError, TypeError), match=name):

@@ -80,6 +80,14 @@ def test_reproducible_with_seed():
     (dict(periods=1.5), "periods"),
     (dict(runs=1), "runs"),
     (dict(cost_effect="big"), "cost_effect"),
+    # found by tests/test_fuzz_public.py: overflow warnings, a numpy "lam value too large",
+    # and terabyte arrays
+    (dict(cost_effect=1e200), "cost_effect"),
+    (dict(click_effect=1e300), "click_effect"),
+    (dict(budget_ratio=5e-324), "budget_ratio"),
+    (dict(runs=10**12), "runs \\* n_advertisers \\* periods"),
+    (dict(n_advertisers=2**63), "runs \\* n_advertisers \\* periods"),
+    (dict(runs=5, periods=4, n_advertisers=3501976), "working arrays"),  # > 10 s of CPU
 ])
 def test_bad_input_names_the_argument(kwargs, name):
     with pytest.raises((ValueError, TypeError), match=name):

@@ -548,3 +548,20 @@ def test_repr_is_readable():
     assert "    adjusted=[0.03, 0.04, 0.04],\n" in text
     assert "    n_rejected=3,\n" in text and "    method='bh',\n" in text
     assert isinstance(multiple_tests([0.5], method="by"), MultipleTests)
+
+
+@pytest.mark.parametrize("call, name", [
+    # found by tests/test_fuzz_public.py: MemoryError, numpy's "Maximum allowed dimension
+    # exceeded" and OverflowError instead of a named refusal
+    (lambda: simulate_pvalues([0.0, 1.0], n_experiments=10**12, rng=1), "n_experiments"),
+    (lambda: simulate_pvalues([0.0, 1.0], n_experiments=2**63, rng=1), "n_experiments"),
+    (lambda: simulate_many_variants(0.1, [0.1, 0.12], 100, 100, n_experiments=10**12, rng=1),
+     "n_experiments"),
+    (lambda: simulate_many_variants(0.1, [0.1, 0.12], 2**63, 100, n_experiments=5, rng=1),
+     "n_control"),
+    (lambda: simulate_many_variants(0.1, [0.1, 0.12], 100, 2**63, n_experiments=5, rng=1),
+     "n_variant"),
+])
+def test_sizes_are_bounded(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()

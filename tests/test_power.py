@@ -631,6 +631,19 @@ def test_power_not_above_alpha_refused():
         mde_proportions(0.1, 1000, power=0.04)
 
 
+def test_extreme_ratio_and_alpha_are_named():
+    """ratio = 5e-324 overflowed (1 / ratio) into a numpy warning; a tiny alpha or ratio that
+    leaves no MDE named only n_control, p_control and power."""
+    for call in (mde_proportions, sample_size_proportions, power_means, duration_days):
+        args = {mde_proportions: (0.1, 1000), sample_size_proportions: (0.1, 0.12),
+                power_means: (0.5, 2.0, 100), duration_days: (1000, 500)}[call]
+        with pytest.raises(ValueError, match=r"ratio \(n_treatment / n_control\) must be in"):
+            call(*args, ratio=5e-324)
+    with pytest.raises(ValueError, match="no minimum detectable effect.*alpha and ratio"):
+        mde_proportions(0.5, 10, alpha=1e-12, power=0.99)
+    assert 0 < power_proportions(0.1, 0.12, 1000, ratio=1e-9) < 1  # the edge is accepted
+
+
 def test_pooled_low_power_corner_refused():
     """With ratio 0.01 the alternative sd is 4x the null sd here, so the normal approximation
     already gives power 0.25 as n -> 0; asking for 0.06 has no solution."""

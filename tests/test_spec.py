@@ -142,8 +142,25 @@ def test_constructor_validates_and_spec_is_frozen_and_hashable():
     assert isinstance(hash(spec), int)
     with pytest.raises(ValueError, match="spec field 'primary_metric.baseline'"):
         ExperimentSpec(name="x", hypothesis="h", eligibility="e",
-                       primary_metric=Metric("m", "proportion", 2.0, 0.01),
+                       primary_metric={"name": "m", "kind": "proportion", "baseline": 2.0,
+                                       "mde": 0.01},
                        allocation={"control": 0.5, "b": 0.5})
+
+
+@pytest.mark.parametrize("build, field", [
+    (lambda: Metric("m", "proportion", 2.0, 0.01), "baseline"),
+    (lambda: Metric("m", "proportion", float("nan"), 0.01), "baseline"),
+    (lambda: Metric(float("nan"), "proportion", 0.1, 0.01), "name"),
+    (lambda: Metric("m", "ratio?", 0.1, 0.01), "kind"),
+    (lambda: Metric("m", "proportion", 0.1, [0.01]), "mde"),
+    (lambda: Guardrail("latency", float("nan"), "increase"), "tolerated_degradation"),
+    (lambda: Guardrail("latency", 0.02, None), "bad_direction"),
+    (lambda: Guardrail("", 0.02, "increase"), "name"),
+])
+def test_metric_and_guardrail_validate_on_construction(build, field):
+    """Metric and Guardrail once accepted NaN and any type until placed in a spec."""
+    with pytest.raises(ValueError, match=f"spec field '{field}'"):
+        build()
 
 
 def test_metric_target_follows_the_direction():

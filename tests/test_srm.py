@@ -451,3 +451,15 @@ def test_monitor_explain_is_a_daily_table():
     text = res.explain()
     assert "    2  480/520" in text and "980/1020" in text and "<- SRM" in text
     assert res.first_alarm_day == 3
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    # found by tests/test_fuzz_public.py: MemoryError and OverflowError instead of a refusal
+    (dict(n_experiments=10**12), "n_experiments \\* days"),
+    (dict(days=10**12), "n_experiments \\* days"),
+    (dict(units_per_day=2**63), "units_per_day"),
+])
+def test_false_alarm_simulation_sizes_are_bounded(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        srm_false_alarm_rate(**{"units_per_day": 50, "days": 3, "n_experiments": 20, "rng": 1,
+                                **kwargs})

@@ -143,6 +143,16 @@ def test_targeting_gain():
 
 @pytest.mark.parametrize("call, name", [
     (lambda: design_matrix([1.0, 2.0], degree=0), "degree"),
+    (lambda: design_matrix([1.0, 2.0], degree=10**12), "degree"),  # hung before the check
+    (lambda: design_matrix([1e300, 2.0], degree=2), "features"),
+    (lambda: s_learner(np.arange(4.0), np.array([1, 0, 1, 0], bool), np.ones(4),
+                       degree=10**12), "degree"),
+    (lambda: t_learner(np.arange(4.0), np.array([1, 0, 1, 0], bool), np.ones(4),
+                       degree=2**63), "degree"),
+    (lambda: t_learner(np.arange(8.0), np.array([1, 0] * 4, bool), np.ones(8),
+                       degree=15), "degree 15 is too high"),  # named only the design
+    (lambda: s_learner(np.arange(8.0), np.array([1, 0] * 4, bool), np.ones(8),
+                       degree=15), "degree 15 is too high"),
     (lambda: fit_ols(np.ones((3, 2)), np.ones(4)), "outcome"),
     (lambda: fit_ols(np.ones(3), np.ones(3)), "design"),
     (lambda: t_learner(np.ones(4), [1, 0, 1, 0], np.ones(4)), "treated"),
@@ -160,6 +170,8 @@ def test_targeting_gain():
     (lambda: targeting_gain([1.0, 2.0], np.array([True, False]), [1.0, 0.0], fraction=0.5,
                             cost=-1), "cost"),
     (lambda: simulate_uplift_data(2, rng=1), "n"),
+    (lambda: qini_curve([1.0, 2.0], [[1, 2], [3]], [1.0, 0.0]), "treated"),  # was numpy's text
+    (lambda: s_learner(np.arange(3.0), np.array([1, 0, 1, 0], bool), np.ones(4)), "features"),
     (lambda: simulate_uplift_data(100, rng=1, treated_share=1.0), "treated_share"),
     (lambda: simulate_uplift_data(100, rng="seed"), "rng"),
 ])
