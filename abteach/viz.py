@@ -302,7 +302,7 @@ def srm_panel(
         )
     if arms is None:
         arms = ["control", "treatment"] if k == 2 else [f"arm {i + 1}" for i in range(k)]
-    elif isinstance(arms, str) or len(arms) != k:
+    elif isinstance(arms, str) or not isinstance(arms, Sequence) or len(arms) != k:
         raise ValueError(f"arms must be a sequence of {k} names, got {arms!r}")
     arms = [_text("arms", arm) for arm in arms]
     threshold = float(fields["threshold"])

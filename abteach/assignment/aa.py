@@ -319,4 +319,5 @@ def simulate_aa(values, *, n_runs: int, weights=(0.5, 0.5), alpha: float = 0.05,
         (generator.random((size, metric.size)) < weights[1]).astype(np.int8)
         for size in _block_sizes(n_runs, metric.size)
     )
-    return _aa_statistics(metric, blocks, (n_runs,), weights, alpha, "values (too few units)")
+    return _aa_statistics(metric, blocks, (n_runs,), weights, alpha,
+                          f"values (too few units for n_runs = {n_runs:,} random splits)")

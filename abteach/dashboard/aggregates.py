@@ -9,6 +9,8 @@ Every dashboard function checks its table once, with the same rules (``_check_ag
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -135,7 +137,8 @@ def daily_aggregates(users, *, metrics, segment=None, day: str = "day") -> pd.Da
     2  treatment    1  1  2.0     4.0
     3  treatment    2  1  4.0    16.0
     """
-    if isinstance(metrics, str) or not all(isinstance(m, str) for m in metrics):
+    if (isinstance(metrics, str) or not isinstance(metrics, Iterable)
+            or not all(isinstance(m, str) for m in metrics)):
         raise TypeError(f"metrics must be a sequence of column names, got {metrics!r}")
     metrics = list(dict.fromkeys(metrics))
     if not metrics:

@@ -70,9 +70,9 @@ def _check_spread(est_c, var_c, est_t, var_t, names: str, spread_names: str) -> 
     flat = se <= _FLAT * np.maximum(np.abs(est_c), np.abs(est_t))
     if flat.any():
         raise ValueError(
-            f"{spread_names} give a standard error of 0{_where(_first_index(flat))}: the data "
-            "do not vary, so the test statistic is undefined (R's t.test stops with 'data "
-            "are essentially constant')"
+            f"{spread_names} give a standard error of 0 next to the size of the estimates "
+            f"({names}){_where(_first_index(flat))}: the data do not vary, so the test "
+            "statistic is undefined (R's t.test stops with 'data are essentially constant')"
         )
 
 

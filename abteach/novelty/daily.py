@@ -185,10 +185,13 @@ def daily_effects(
     alpha = check_alpha(alpha)
     days = _day_axis(day)
     if (sum_sq_control is None) != (sum_sq_treatment is None):
-        missing = "sum_sq_control" if sum_sq_control is None else "sum_sq_treatment"
+        given, missing = (
+            ("sum_sq_treatment", "sum_sq_control") if sum_sq_control is None
+            else ("sum_sq_control", "sum_sq_treatment")
+        )
         raise ValueError(
             f"give both sums of squares (continuous metric) or neither (binary metric); "
-            f"{missing} is missing"
+            f"{given} is given but {missing} is missing"
         )
     binary = sum_sq_control is None
     minimum = 1 if binary else 2
