@@ -67,7 +67,7 @@ SUM_TERMS = 2**22
 #: window in standard deviations of the narrower posterior.
 QUADRATURE_NODES = 512
 WINDOW_SDS = 40
-#: The smallest normal float: below it, 1 / a (and so the beta function) overflows.
+#: The smallest normal float. Below it, 1 / a (and so the beta function) overflows.
 SMALLEST_PARAMETER = float(np.finfo(float).tiny)
 
 

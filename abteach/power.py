@@ -200,7 +200,7 @@ def _solve_increasing(func, low, high, *, maxiter: int = 200) -> np.ndarray:
     return x.reshape(shape)
 
 
-#: The allocation ratios n_treatment / n_control accepted: beyond them 1 / ratio and the
+#: The allocation ratios n_treatment / n_control accepted. Beyond them 1 / ratio and the
 #: variances it scales overflow long before any design makes sense.
 RATIO_RANGE = (1e-9, 1e9)
 

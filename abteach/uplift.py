@@ -63,7 +63,7 @@ def _features(name: str, value) -> np.ndarray:
     return x
 
 
-#: The highest polynomial degree: raw powers beyond it are numerically collinear anyway.
+#: The highest polynomial degree. Raw powers beyond it are numerically collinear anyway.
 MAX_DEGREE = 20
 
 

@@ -400,7 +400,7 @@ def cuped_adjust(y, covariate, *, theta=None, missing: str = "raise") -> CupedAd
 
 # --- cuped_test ---------------------------------------------------------------------------
 
-#: A variance factor below this means Y is an exact linear function of X: the adjusted values
+#: A variance factor below this means Y is an exact linear function of X. The adjusted values
 #: are constant up to rounding (their spread is below 1e-8 of Y's) and a test is meaningless.
 _EXACT_FIT = 1e-16
 

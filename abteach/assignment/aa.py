@@ -100,7 +100,7 @@ def _check_two_weights(weights) -> tuple[float, float]:
     return checked[0], checked[1]
 
 
-#: Units x runs handled at once: the masks of a block take about 100 MB.
+#: Units x runs handled at once. The masks of a block take about 100 MB.
 _BLOCK_CELLS = 2**22
 
 

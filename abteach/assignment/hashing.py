@@ -36,7 +36,7 @@ from abteach.assignment._checks import (
 #: FNV-1a 32-bit parameters (Noll) — start value and multiplier.
 FNV_OFFSET_BASIS = 0x811C9DC5
 FNV_PRIME = 0x01000193
-#: The most ids :func:`make_unit_ids` builds at once (Python strings: about 70 bytes each).
+#: The most ids :func:`make_unit_ids` builds at once (Python strings, about 70 bytes each).
 MAX_UNIT_IDS = 10_000_000
 
 

@@ -23,15 +23,15 @@ ALL_SEGMENTS = "all"
 VARIANTS = ("control", "treatment")
 #: Label columns of the table (text), and its count and sums.
 LABEL_COLUMNS = ("experiment", "metric", "segment", "variant")
-#: Longest experiment a table may describe, in days (ten years): beyond it the day grids and
+#: Longest experiment a table may describe, in days (ten years). Beyond it the day grids and
 #: the dashboard's slider would grow without bound.
 MAX_DAYS = 3650
-#: Largest unit count of one row: more than there are people, and small enough that running
+#: Largest unit count of one row. More than there are people, and small enough that running
 #: sums over ``MAX_DAYS`` days stay exact in 64-bit integers.
 MAX_UNITS = 10**12
 #: Largest sum or sum of squares of one row, so that running sums stay finite.
 MAX_SUM = 1e250
-#: Largest size of a metric value in :func:`daily_aggregates`: squares summed over
+#: Largest size of a metric value in :func:`daily_aggregates`. Squares summed over
 #: ``MAX_UNITS`` units stay below ``MAX_SUM``.
 MAX_METRIC_VALUE = 1e100
 
@@ -220,7 +220,7 @@ def daily_aggregates(users, *, metrics, segment=None, day: str = "day") -> pd.Da
 # A seeded demo
 # --------------------------------------------------------------------------------------------
 
-#: Experiments of the demo: name, base conversion, relative conversion lift, relative lift of
+#: Experiments of the demo. Name, base conversion, relative conversion lift, relative lift of
 #: sessions, and the share of one-session iOS treatment users lost by a logging bug.
 DEMO_EXPERIMENTS = (
     ("checkout_redesign", 0.05, 0.12, 0.00, 0.0),

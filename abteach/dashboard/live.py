@@ -1,6 +1,6 @@
 """The live dashboard: ipywidgets controls whose changes the running kernel recomputes.
 
-ipywidgets is imported on first use: :class:`LiveDashboard` (an ``ipywidgets.VBox``) is
+ipywidgets is imported on first use: ``LiveDashboard`` (an ``ipywidgets.VBox``) is
 built the first time it or :func:`live_dashboard` is asked for, so importing
 :mod:`abteach.dashboard` does not load the widget stack.
 """
@@ -183,7 +183,7 @@ def live_dashboard(aggregates, *, alpha: float = 0.05, expected_ratios=None) -> 
 
 @functools.cache
 def _live_dashboard_class() -> type:
-    """:class:`LiveDashboard`: the methods of ``_LiveDashboard`` on an ``ipywidgets.VBox``."""
+    """``LiveDashboard``: the methods of ``_LiveDashboard`` on an ``ipywidgets.VBox``."""
     return type("LiveDashboard", (_LiveDashboard, _ipywidgets().VBox), {
         "__module__": "abteach.dashboard", "__qualname__": "LiveDashboard",
         "__doc__": _LiveDashboard.__doc__,

@@ -215,7 +215,7 @@ def asos():
 
 
 def hillstrom_events(arm: str = "Mens E-Mail", *, experiment: str = "hillstrom"):
-    """The customers of one e-mail arm and of "No E-Mail" as an event log (:data:`EVENT_SCHEMA`).
+    """An event log (:data:`~abteach.events.schema.EVENT_SCHEMA`) of one e-mail arm and of "No E-Mail".
 
     Every customer becomes a unit (``unit_id`` "c<customer>") with an ``exposure`` event (the
     send), a ``page_view`` if they visited and a ``purchase`` carrying ``spend`` as revenue if

@@ -108,11 +108,3 @@ __all__ = [
     "SchemaField",
 ]
 
-
-# The public names belong to the package (as they did to the module it replaces): the API
-# page documents them there, and pickles and reprs name abteach.events.
-for _name in __all__:
-    _value = globals().get(_name)
-    if isinstance(_value, type) or callable(_value):
-        _value.__module__ = __name__
-del _name, _value

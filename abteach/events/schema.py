@@ -39,12 +39,12 @@ def _sql_list(values) -> str:
     return "(" + ", ".join(f"'{value}'" for value in values) + ")"
 
 
-#: The plausible time range of an event, UTC: from ``EARLIEST_TIMESTAMP`` (included) to
+#: The plausible time range of an event, UTC. From ``EARLIEST_TIMESTAMP`` (included) to
 #: ``LATEST_TIMESTAMP`` (excluded). A timestamp outside it (year 1, year 10000, a clock
 #: reset to the Unix epoch's negative side) is a logging error, not an event.
 EARLIEST_TIMESTAMP = "1970-01-01 00:00:00"
 LATEST_TIMESTAMP = "2100-01-01 00:00:00"
-#: The text fields that name things (ids and the experiment): each must be real text, not
+#: The text fields that name things (ids and the experiment). Each must be real text, not
 #: blank (whitespace only) and not a JSON object or array that a client serialized by mistake.
 _NAME_FIELDS = ("event_id", "unit_id", "experiment")
 
@@ -60,7 +60,7 @@ def _name_checks(name: str) -> dict[str, str]:
     }
 
 
-#: The checks of an ingested event, in order: the first that holds is the reason it is
+#: The checks of an ingested event, in order. The first that holds is the reason it is
 #: quarantined. They test the parsed fields (empty text counts as missing) and, for
 #: presence, the raw ones (``<name>_raw``).
 _CHECKS = {

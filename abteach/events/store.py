@@ -96,9 +96,9 @@ FROM (
 ) AS objects"""
 
 
-#: Default cap on DuckDB's memory: the chapters need 0.3-0.6 GB at most, and Binder gives 2 GB.
+#: Default cap on DuckDB's memory. The chapters need 0.3-0.6 GB at most, and Binder gives 2 GB.
 DEFAULT_MEMORY_LIMIT = "512MB"
-#: The smallest ``memory_limit`` accepted: below it DuckDB cannot ingest a batch.
+#: The smallest ``memory_limit`` accepted. Below it DuckDB cannot ingest a batch.
 MIN_MEMORY_LIMIT = "64MB"
 _MIN_MEMORY_BYTES = 64 * 10**6
 #: The most threads a store may ask for.

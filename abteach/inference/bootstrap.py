@@ -1,7 +1,7 @@
 r"""Section 5.5: bootstrap intervals (percentile and BCa) for any two-sample statistic.
 
 :func:`bootstrap_ci` resamples each arm with replacement; the resampling, jackknife and BCa
-numerics live in the private module :mod:`abteach.inference._resampling`.
+numerics live in the private module ``abteach.inference._resampling``.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from abteach._validate import (
     check_work,
 )
 
-#: Most units per arm: counts stay exact in 64-bit integers and in floats.
+#: Most units per arm. Counts stay exact in 64-bit integers and in floats.
 MAX_UNITS = 2**53
 
 

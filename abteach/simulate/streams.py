@@ -39,7 +39,7 @@ SECONDS_TO_CLICK = 10.0
 SECONDS_TO_PURCHASE = 120.0
 #: No session starts in the last hour, so that sessions end inside the experiment's days.
 LAST_SESSION_START_SECONDS = 3600.0
-#: Limits of :func:`simulate_events`: beyond them the log would not fit in memory, the
+#: Limits of :func:`simulate_events`. Beyond them the log would not fit in memory, the
 #: timestamps or the order values would overflow, or the mean order value would be carried
 #: by draws too rare to appear (log-normal with a log-scale sd above 5).
 MAX_EVENTS = 100_000_000
@@ -168,7 +168,7 @@ def _check_timestamp(name: str, value) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-#: "00", "01", ..., "99" as bytes: numbers are written two digits per division.
+#: "00", "01", ..., "99" as bytes. Numbers are written two digits per division.
 _DIGIT_PAIRS = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode(), np.uint8)
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 from abteach._validate import as_float_array, check_scalar
 from abteach.validation.rates import _check_registry
 
-#: Where the figures are: a file of the abteach package.
+#: Where the figures are. A file of the abteach package.
 PUBLISHED_NUMBERS_FILE = "data/published_numbers.json"
 _PRECISION = re.compile(r"(\d+) (decimal|significant digit)s?")
 

@@ -47,12 +47,12 @@ from abteach.variance import cuped_test
 
 #: Half-width of the tolerance band, in binomial standard errors.
 BAND_WIDTH = 4.5
-#: Promise kinds: the measured rate should equal, stay at most, or stay at least the promise.
+#: Promise kinds. The measured rate should equal, stay at most, or stay at least the promise.
 KINDS = ("equal", "at most", "at least")
 ALPHA = 0.05
 #: Largest ``scale`` of :func:`error_rate_checks` (1000 x the default runs takes hours).
 MAX_SCALE = 1000.0
-#: Largest default number of runs of one check (a batch: the runs a check holds in memory at once).
+#: Largest default number of runs of one check (a batch, the runs a check holds in memory at once).
 MAX_BATCH = 1_000_000
 
 
@@ -298,7 +298,7 @@ def _naive_peeking(runs, gen):
 
 
 _MSPRT_LOOKS = 100
-#: Mixing variance in drift units: 100 times the variance of the last look's estimate.
+#: Mixing variance in drift units. 100 times the variance of the last look's estimate.
 _MSPRT_TAU2 = 100.0
 
 
