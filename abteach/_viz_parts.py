@@ -162,9 +162,12 @@ def _layout(fig: go.Figure, title, xaxis_title, yaxis_title) -> go.Figure:
 
 def _draw_references(fig: go.Figure, reference, axis: str) -> None:
     add = fig.add_hline if axis == "y" else fig.add_vline
+    # a vertical line's label sits above the plot area, clear of the category labels
+    position = "top right" if axis == "y" else "top"
     for label, value in _references(reference).items():
         add(value, line=dict(color=COLORS["reference"], dash="dash", width=1),
-            annotation_text=label, annotation_font_color=COLORS["reference"])
+            annotation_text=label, annotation_font_color=COLORS["reference"],
+            annotation_position=position)
 
 
 def _band(x, low, high, *, name: str, color: str, opacity: float = 0.2, group: str) -> go.Scatter:
