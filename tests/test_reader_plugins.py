@@ -25,18 +25,18 @@ def exercise_notebook():
 
 
 def test_answers_and_explanations_fold_and_normalizing_twice_changes_nothing():
-    nb = normalize(exercise_notebook(), url=URL)
+    nb = normalize(exercise_notebook(), url=URL, branch="main")
     answer, notes = nb.cells[2], nb.cells[3]
     assert answer.metadata["tags"] == ["hide-cell"], "input and output folded together"
     assert answer.metadata["mystnb"]["code_prompt_show"] == "Show the answer"
     assert notes.source.startswith(EXPLANATION_OPEN) and "Why: because." in notes.source
     assert notes.source.count(EXPLANATION_OPEN) == 1
-    again = normalize(nbformat.from_dict(nb), url=URL)
+    again = normalize(nbformat.from_dict(nb), url=URL, branch="main")
     assert nbformat.writes(again) == nbformat.writes(nb)
 
 
 def test_the_blank_notebook_keeps_no_fold():
-    blank = make_exercise(normalize(exercise_notebook(), url=URL), url=URL)
+    blank = make_exercise(normalize(exercise_notebook(), url=URL, branch="main"), url=URL, branch="main")
     code = [c for c in blank.cells if c.cell_type == "code"][1]
     assert "tags" not in code.metadata and "mystnb" not in code.metadata
     assert all(EXPLANATION_OPEN not in c.source for c in blank.cells)
