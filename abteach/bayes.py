@@ -119,8 +119,18 @@ def _prob_greater_quadrature(a_x, b_x, a_y, b_y) -> np.ndarray:
     """
     check_work(f"the broadcast size of a_x, b_x, a_y, b_y * {QUADRATURE_NODES} quadrature nodes",
                np.size(a_x) * QUADRATURE_NODES)
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a_x, b_x, a_y, b_y)))
+    shape, flat = arrays[0].shape, [v.ravel() for v in arrays]
+    block = max(1, 2**21 // QUADRATURE_NODES)  # about 16 MB per temporary array
+    parts = [_quadrature_block(*(v[start:start + block] for v in flat))
+             for start in range(0, flat[0].size, block)]
+    return np.concatenate(parts).reshape(shape)
+
+
+def _quadrature_block(a_x, b_x, a_y, b_y) -> np.ndarray:
+    """:func:`_prob_greater_quadrature` on 1-D arrays small enough to hold nodes x values."""
     nodes, weights = _gauss_legendre()
-    a_x, b_x, a_y, b_y = (np.asarray(v, dtype=float)[..., None] for v in (a_x, b_x, a_y, b_y))
+    a_x, b_x, a_y, b_y = (v[:, None] for v in (a_x, b_x, a_y, b_y))
     x_narrower = _beta_variance(a_x, b_x) <= _beta_variance(a_y, b_y)
     a, b = np.where(x_narrower, a_x, a_y), np.where(x_narrower, b_x, b_y)
     mean, sd = a / (a + b), np.sqrt(_beta_variance(a, b))

@@ -21,7 +21,8 @@ API = ROOT / "book" / "api.md"
 # Not part of the documented API: the book build's plugin, the notebook authoring plumbing, and
 # the answer keys (documenting them would publish the answers).
 NOT_DOCUMENTED = (
-    "abteach.course.sphinx_plotly", "abteach.course.sphinx_api", "abteach.course.notebooks",
+    "abteach.course.sphinx_plotly", "abteach.course.sphinx_api", "abteach.course.sphinx_exercises",
+    "abteach.course.notebooks",
     "abteach.course.answers",
 )
 

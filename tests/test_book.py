@@ -7,7 +7,9 @@ from types import SimpleNamespace
 import plotly.graph_objects as go
 from myst_nb.core.render import MimeData, load_mime_renders
 
-from abteach.course.sphinx_plotly import PLOTLY_MIME, PlotlyMimeRenderer, _link_plotly_js, figure_div_id, figure_html
+from abteach.course.sphinx_plotly import (
+    JS_PATH, PLOTLY_MIME, PlotlyMimeRenderer, _link_page_scripts, figure_div_id, figure_html,
+)
 
 FIGURE = go.Figure(go.Scatter(x=[1, 2], y=[3, 4], name="</script><b>x</b>")).to_plotly_json()
 
@@ -44,8 +46,8 @@ def test_handle_mime_renders_plotly_and_rejects_the_rest():
 
 def test_plotly_js_is_linked_only_from_pages_with_figures():
     added = []
-    app = SimpleNamespace(add_js_file=added.append)
-    _link_plotly_js(app, "book/01", "page.html", {"body": "<p>no figure</p>"}, None)
+    app = SimpleNamespace(add_js_file=lambda name, **options: added.append(name))
+    _link_page_scripts(app, "book/01", "page.html", {"body": "<p>no figure</p>"}, None)
     assert added == []
-    _link_plotly_js(app, "book/02", "page.html", {"body": figure_html(FIGURE, "plotly-1")}, None)
-    assert added == ["plotly/plotly.min.js"]
+    _link_page_scripts(app, "book/02", "page.html", {"body": figure_html(FIGURE, "plotly-1")}, None)
+    assert added[0] == JS_PATH == "plotly/plotly.min.js"

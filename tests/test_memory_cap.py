@@ -35,6 +35,13 @@ if mechanism == "cgroup":
         procs.write(str(os.getpid()))
 else:
     resource.setrlimit(resource.RLIMIT_AS, (int(target), int(target)))
+    # An address-space cap is stricter than Binder's limit, which counts resident memory. It
+    # also counts address space that libraries reserve and never touch: pyarrow's default
+    # allocator (mimalloc) reserves 1 GiB at pandas' first string column, and OpenBLAS starts
+    # one thread (with its own arena) per visible core. Binder gives one CPU; pyarrow's
+    # system allocator reserves only what it uses.
+    os.environ.update(ARROW_DEFAULT_MEMORY_POOL="system", OPENBLAS_NUM_THREADS="1",
+                      OMP_NUM_THREADS="1")
 os.execv(command[0], command)
 '''
 
