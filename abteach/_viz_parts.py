@@ -160,14 +160,19 @@ def _layout(fig: go.Figure, title, xaxis_title, yaxis_title) -> go.Figure:
     return fig
 
 
-def _draw_references(fig: go.Figure, reference, axis: str) -> None:
-    add = fig.add_hline if axis == "y" else fig.add_vline
-    # a vertical line's label sits above the plot area, clear of the category labels
-    position = "top right" if axis == "y" else "top"
-    for label, value in _references(reference).items():
-        add(value, line=dict(color=COLORS["reference"], dash="dash", width=1),
-            annotation_text=label, annotation_font_color=COLORS["reference"],
-            annotation_position=position)
+def _draw_references(fig: go.Figure, reference, axis: str) -> str:
+    """Dashed reference lines. A horizontal line carries its label; a vertical one does not
+    (on a phone the label would cover the category names beside it): the returned text, e.g.
+    " (dashed: no effect)", goes into the x-axis title instead."""
+    line = dict(color=COLORS["reference"], dash="dash", width=1)
+    references = _references(reference)
+    for label, value in references.items():
+        if axis == "y":
+            fig.add_hline(value, line=line, annotation_text=label,
+                          annotation_font_color=COLORS["reference"])
+        else:
+            fig.add_vline(value, line=line)
+    return f" (dashed: {', '.join(references)})" if axis == "x" and references else ""
 
 
 def _band(x, low, high, *, name: str, color: str, opacity: float = 0.2, group: str) -> go.Scatter:
