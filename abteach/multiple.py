@@ -389,7 +389,8 @@ def simulate_pvalues(
     effects : 1-D array of float
         Mean of each test statistic; its length is the number of hypotheses m.
     n_experiments : int
-        Number of families to draw (rows of the result).
+        Number of families to draw (rows of the result), at most 1,000,000, and
+        n_experiments * len(effects) at most about 5.6 million p-values.
     rng : numpy.random.Generator or int
         Source of randomness; an integer is a seed.
     correlation : float in [0, 1]
@@ -416,8 +417,9 @@ def simulate_pvalues(
         raise ValueError(
             f"effects must be a 1-D array, one entry per hypothesis, got shape {mu.shape}"
         )
-    size = check_int("n_experiments", n_experiments, minimum=1)
-    check_work("n_experiments * len(effects)", size * mu.size)
+    size = check_int("n_experiments", n_experiments, minimum=1, maximum=MAX_EXPERIMENTS)
+    check_work(f"n_experiments * len(effects) * {_PVALUE_COST} working numbers",
+               float(size) * mu.size * _PVALUE_COST)
     r = check_scalar("correlation", check_closed_unit("correlation", correlation))
     alternative = check_alternative(alternative)
     generator = as_generator(rng)
@@ -427,6 +429,19 @@ def simulate_pvalues(
     if alternative == "two-sided":
         return 2 * stats.norm.sf(np.abs(z))
     return stats.norm.sf(z) if alternative == "larger" else stats.norm.cdf(z)
+
+
+#: The most experiments one call of :func:`simulate_pvalues` or :func:`simulate_many_variants`
+#: simulates.
+MAX_EXPERIMENTS = 1_000_000
+#: Working numbers counted per simulated p-value (the draws, z, |z| and the tail areas, plus
+#: scipy's temporaries: about 16 held at once) with a margin for the time the normal tail
+#: takes, so that any call the size check lets through finishes in a few seconds.
+_PVALUE_COST = 48
+#: The same per simulated count of :func:`simulate_many_variants`: the binomial draws and the
+#: z-test's pooled rates, standard errors, statistics and p-values (about 28 numbers), with
+#: a margin for the time the binomial draws and the test take.
+_VARIANT_COST = 96
 
 
 class SimulatedVariants(NamedTuple):
@@ -473,7 +488,8 @@ def simulate_many_variants(
     n_control, n_variant : int
         Units in the control and in each variant (>= 1).
     n_experiments : int
-        Number of experiments to simulate.
+        Number of experiments to simulate, at most 1,000,000, and
+        n_experiments * (1 + len(p_variants)) at most about 2.8 million counts.
     rng : numpy.random.Generator or int
         Source of randomness; an integer is a seed.
 
@@ -494,8 +510,9 @@ def simulate_many_variants(
         )
     n_c = check_int("n_control", n_control, minimum=1, maximum=2**53)
     n_v = check_int("n_variant", n_variant, minimum=1, maximum=2**53)
-    size = check_int("n_experiments", n_experiments, minimum=1)
-    check_work("n_experiments * (1 + len(p_variants))", size * (1 + p_v.size))
+    size = check_int("n_experiments", n_experiments, minimum=1, maximum=MAX_EXPERIMENTS)
+    check_work(f"n_experiments * (1 + len(p_variants)) * {_VARIANT_COST} working numbers",
+               float(size) * (1 + p_v.size) * _VARIANT_COST)
     generator = as_generator(rng)
     x_control = generator.binomial(n_c, p_c, size=size).astype(np.int64)
     x_variants = generator.binomial(n_v, p_v, size=(size, p_v.size)).astype(np.int64)

@@ -341,8 +341,14 @@ def _segment_names(segments, k: int) -> tuple:
     return names
 
 
-def _segment_record(segments, result, se, method: str, alpha: float) -> SegmentEffects:
-    """Assemble the table from a vectorised two-sample test result and the effects' SEs."""
+def _segment_record(segments, result, se, method: str, alpha: float,
+                    sources: dict[str, str]) -> SegmentEffects:
+    """Assemble the table from a vectorised two-sample test result and the effects' SEs.
+
+    ``sources`` maps "effects" and "standard_errors" (the arguments of
+    :func:`heterogeneity_test`) to the user's arguments they are computed from, so that a
+    refusal by the heterogeneity test names the arguments the user actually passed.
+    """
     effect = np.atleast_1d(np.asarray(result.effect, dtype=float))
     if effect.ndim != 1 or effect.size < 2:
         raise ValueError(
@@ -361,8 +367,23 @@ def _segment_record(segments, result, se, method: str, alpha: float) -> SegmentE
         lift=np.atleast_1d(np.asarray(result.lift, dtype=float)),
         method=method,
         alpha=alpha,
-        heterogeneity=heterogeneity_test(effect, se),
+        heterogeneity=_heterogeneity(effect, se, sources),
     )
+
+
+def _heterogeneity(effect: np.ndarray, se: np.ndarray, sources: dict[str, str]) -> Heterogeneity:
+    """:func:`heterogeneity_test`, its errors naming the arguments the values come from."""
+    try:
+        return heterogeneity_test(effect, se)
+    except ValueError as exc:
+        message = str(exc)
+        for inner, outer in sources.items():
+            if message.startswith(inner):
+                raise ValueError(
+                    f"the per-segment {inner.replace('_', ' ')} (computed from {outer})"
+                    f"{message[len(inner):]}"
+                ) from None
+        raise
 
 
 def segment_effects_proportions(
@@ -403,7 +424,10 @@ def segment_effects_proportions(
     if np.any(se == 0):
         raise ValueError("every segment needs variation in at least one arm "
                          "(some segment has a rate of 0 or 1 in both arms)")
-    return _segment_record(segments, result, se, method, alpha)
+    return _segment_record(segments, result, se, method, alpha, {
+        "effects": "x_control, n_control, x_treatment and n_treatment",
+        "standard_errors": "x_control, n_control, x_treatment and n_treatment",
+    })
 
 
 def segment_effects_means(
@@ -424,4 +448,7 @@ def segment_effects_means(
     alpha = check_alpha(alpha)
     result = welch_ttest_from_stats(mean_control, sd_control, n_control,
                                     mean_treatment, sd_treatment, n_treatment, alpha=alpha)
-    return _segment_record(segments, result, result.se, method, alpha)
+    return _segment_record(segments, result, result.se, method, alpha, {
+        "effects": "mean_control and mean_treatment",
+        "standard_errors": "sd_control, n_control, sd_treatment and n_treatment",
+    })

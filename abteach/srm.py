@@ -536,6 +536,17 @@ class SRMFalseAlarms(Record):
     n_experiments: int
 
 
+#: The most experiments one call of :func:`srm_false_alarm_rate` simulates.
+MAX_EXPERIMENTS = 1_000_000
+#: Working numbers counted per simulated count (experiment x day x arm) of
+#: :func:`srm_false_alarm_rate`: the daily and cumulative counts, expected counts, statistics,
+#: p-values and alarms (about 20 numbers), with a margin for the time the tests take (the
+#: exact test costs more), so that any call the size check lets through finishes in a few
+#: seconds. The exact test's cost (320 for cumulative counts below 256) doubles every 5 bits
+#: of the largest cumulative count.
+_CHI2_COST, _EXACT_COST = 128, 320
+
+
 def srm_false_alarm_rate(
     units_per_day,
     days,
@@ -572,7 +583,8 @@ def srm_false_alarm_rate(
     threshold, method
         As in :func:`srm_monitor`.
     n_experiments : int
-        Number of simulated experiments.
+        Number of simulated experiments, at most 1,000,000, and n_experiments * days * arms
+        at most about 2.1 million counts (fewer with ``method="exact"``).
     rng : numpy.random.Generator or int
         Source of randomness.
 
@@ -583,8 +595,7 @@ def srm_false_alarm_rate(
     """
     units = check_int("units_per_day", units_per_day, minimum=1, maximum=2**53)
     days = check_int("days", days, minimum=1)
-    size = check_int("n_experiments", n_experiments, minimum=1)
-    check_work("n_experiments * days", size * days)
+    size = check_int("n_experiments", n_experiments, minimum=1, maximum=MAX_EXPERIMENTS)
     threshold = _check_threshold(threshold)
     method = check_choice("method", method, SRM_METHODS)
     generator = as_generator(rng)
@@ -597,6 +608,13 @@ def srm_false_alarm_rate(
                 f"expected_ratios must be one design (one ratio per arm), got {expected_ratios!r}"
             )
         shares = _check_ratios(ratios, ratios.size)
+    # The exact binomial test bisects over the outcomes (one step per bit of the largest
+    # cumulative count) and scipy's binomial pmf is slower for large counts: measured, its
+    # time doubles about every 5.5 bits beyond 8.
+    bits = max(8, (units * days).bit_length())
+    cost = _CHI2_COST if method == "chi2" else round(_EXACT_COST * 2 ** ((bits - 8) / 5))
+    check_work(f"n_experiments * days * arms * {cost} working numbers",
+               float(size) * days * shares.size * cost)
     counts = generator.multinomial(units, shares, size=(size, days))
     monitor = srm_monitor(counts, shares, method=method, threshold=threshold)
     rates = {

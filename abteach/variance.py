@@ -385,7 +385,7 @@ def cuped_adjust(y, covariate, *, theta=None, missing: str = "raise") -> CupedAd
                 "estimated"
             )
         theta = _check_theta(theta, y.shape[:-1])
-    with _float_errors("y and covariate"):
+    with _float_errors("y and covariate" if theta is None else "y, covariate and theta"):
         fit = _fit(y, x, observed, "covariate", theta)
     return CupedAdjustment(
         adjusted=fit.adjusted,

@@ -497,8 +497,19 @@ def test_bad_types_raise_type_errors(aggregates, users):
 
 
 def test_bad_tables_raise_value_errors(aggregates, users):
-    with pytest.raises(ValueError, match=r"users lacks the column\(s\) 'clicks'; it has"):
+    with pytest.raises(ValueError, match=r"metrics name column\(s\) 'clicks' that users lacks; "
+                       r"it has"):
         abt.daily_aggregates(users, metrics=["clicks"])
+    with pytest.raises(ValueError, match=r"metrics name column\(s\) 'a', 'b' that users lacks"):
+        abt.daily_aggregates(users, metrics=["a", "b"])
+    with pytest.raises(TypeError, match="metrics must be a sequence of column names"):
+        abt.daily_aggregates(users, metrics=np.array(5.0))
+    with pytest.raises(ValueError, match=r"day names column\(s\) 'when' that users lacks"):
+        abt.daily_aggregates(users, metrics=["conversion"], day="when")
+    with pytest.raises(ValueError, match=r"segment names column\(s\) 'x' that users lacks"):
+        abt.daily_aggregates(users, metrics=["conversion"], segment="x")
+    with pytest.raises(ValueError, match=r"users lacks the column\(s\) 'variant'"):
+        abt.daily_aggregates(users.drop(columns="variant"), metrics=["conversion"])
     with pytest.raises(ValueError, match=r"users\['variant'\] must be one of 'control', "
                        r"'treatment', got 'B'"):
         abt.daily_aggregates(users.assign(variant="B"), metrics=["conversion"])

@@ -1298,8 +1298,13 @@ def test_bootstrap_many_experiments_at_once():
 def bootstrap_coverage(seed, runs, n, resamples, method):
     rng = np.random.default_rng(seed)
     control, treatment = rng.normal(5, 2, (runs, n)), rng.normal(5.5, 2, (runs, n))
-    res = bootstrap_ci(control, treatment, method=method, n_resamples=resamples, rng=seed)
-    return covered(res.ci_low, res.ci_high, 0.5)
+    # At most 1000 experiments per call: one call may draw at most 2**28 values.
+    generator = np.random.default_rng(seed)
+    hits = [covered(res.ci_low, res.ci_high, 0.5) * len(res.ci_low) for res in (
+        bootstrap_ci(control[start:start + 1000], treatment[start:start + 1000], method=method,
+                     n_resamples=resamples, rng=generator)
+        for start in range(0, runs, 1000))]
+    return sum(hits) / runs
 
 
 @pytest.mark.parametrize("method", ["bca", "percentile"])
@@ -1736,3 +1741,15 @@ def test_bootstrap_refuses_values_whose_mean_overflows():
     treatment[:3] = 1.7e308
     with pytest.raises(ValueError, match="statistic returned a non-finite value"):
         bootstrap_ci([0.0, 1.0, 2.0], treatment, n_resamples=99, rng=1)
+
+
+@pytest.mark.parametrize("kwargs, text", [
+    # found by tests/test_fuzz_public.py: n_resamples=5996680953848500 ran out of memory
+    (dict(n_resamples=5996680953848500), "n_resamples must be <= 10,000,000"),
+    (dict(n_resamples=10_000_000, control=np.arange(30.0)),
+     r"n_resamples \* \(n_control \+ n_treatment\) = 350,000,000 numbers is too large"),
+])
+def test_bootstrap_resamples_are_bounded(kwargs, text):
+    args = dict(control=[1.0, 2.0, 3.0, 4.0, 5.0], treatment=[2.0, 3.0, 4.0, 5.0, 7.0], rng=1)
+    with pytest.raises(ValueError, match=text):
+        bootstrap_ci(**{**args, **kwargs})

@@ -565,3 +565,20 @@ def test_repr_is_readable():
 def test_sizes_are_bounded(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+@pytest.mark.parametrize("call, text", [
+    # found by tests/test_fuzz_public.py: these passed the size check but used more than 10 s
+    # of CPU or 3 GiB of memory
+    (lambda: simulate_pvalues([0.0, 1.0], n_experiments=38789625, rng=1),
+     "n_experiments must be <= 1,000,000"),
+    (lambda: simulate_many_variants(0.1, [0.1, 0.12], 100, 100, n_experiments=39835223, rng=1),
+     "n_experiments must be <= 1,000,000"),
+    (lambda: simulate_pvalues(np.zeros(10), n_experiments=1_000_000, rng=1),
+     r"n_experiments \* len\(effects\) \* 48 working numbers = 480,000,000 numbers is too"),
+    (lambda: simulate_many_variants(0.1, [0.1] * 3, 100, 100, n_experiments=1_000_000, rng=1),
+     r"n_experiments \* \(1 \+ len\(p_variants\)\) \* 96 working numbers = 384,000,000"),
+])
+def test_simulation_work_is_bounded(call, text):
+    with pytest.raises(ValueError, match=text):
+        call()

@@ -1019,3 +1019,11 @@ def test_fuzz_every_public_function_one_bad_argument(label, data):
             else:
                 assert_no_nan(result)
                 result.explain()
+
+
+@pytest.mark.parametrize("tau_bounds", [[[1, 2], [3]], [[1.0], 2.0], [1.0, [2.0, 3.0]]])
+def test_ragged_tau_bounds_are_refused_by_name(tau_bounds):
+    # found by tests/test_fuzz_public.py: numpy's "setting an array element with a sequence"
+    with pytest.raises(TypeError, match=r"tau_bounds must be a pair \(low, high\)"):
+        fit_decay([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [0.5, 0.35, 0.28, 0.22, 0.21, 0.2],
+                  [0.03] * 6, tau_bounds=tau_bounds)

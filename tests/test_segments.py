@@ -275,3 +275,26 @@ def test_doctests():
 
     outcome = doctest.testmod(abteach.segments)
     assert outcome.attempted > 0 and outcome.failed == 0
+
+
+@pytest.mark.parametrize("changed, text", [
+    # found by tests/test_fuzz_public.py: "standard_errors must be in [1e-50, 1e+50]", an
+    # argument of the inner heterogeneity test, not of segment_effects_means
+    (dict(sd_treatment=[1e300, 1.0]), r"the per-segment standard errors \(computed from "
+     r"sd_control, n_control, sd_treatment and n_treatment\) must be in \[1e-50, 1e\+50\]"),
+    (dict(sd_control=[1e7, 1.0]), r"the per-segment standard errors \(computed from "
+     r"sd_control, n_control, sd_treatment and n_treatment\) of one family must be within"),
+])
+def test_segment_means_errors_name_the_arguments(changed, text):
+    args = dict(segments=["a", "b"], mean_control=[10.0, 11.0], sd_control=[2.0, 2.0],
+                n_control=[100, 120], mean_treatment=[10.5, 11.2], sd_treatment=[2.0, 2.1],
+                n_treatment=[110, 115])
+    with pytest.raises(ValueError, match=text):
+        segment_effects_means(**{**args, **changed})
+
+
+def test_segment_proportions_errors_name_the_arguments():
+    with pytest.raises(ValueError, match=r"per-segment standard errors \(computed from "
+                       r"x_control, n_control, x_treatment and n_treatment\)"):
+        segment_effects_proportions(["a", "b"], [10, 1_000_000], [100, 10**14],
+                                    [15, 1_000_000], [110, 10**14])

@@ -1107,3 +1107,12 @@ def test_fuzz_every_public_function_one_bad_argument(label, data):
             assert_finite_record(result)
             if hasattr(result, "explain"):
                 result.explain()
+
+
+def test_look_count_mismatch_names_both_arguments():
+    # found by tests/test_fuzz_public.py: the message named z_values only
+    design = boundaries(3, method="obf")
+    with pytest.raises(ValueError, match="z_values and information_fractions must be 1-D with "
+                       r"one value per look each, got z_values of shape \(3,\) and 1 "
+                       "information_fractions"):
+        sequential_analysis([1.0, 2.0, 2.5], [0.99], design)

@@ -455,7 +455,7 @@ def test_monitor_explain_is_a_daily_table():
 
 @pytest.mark.parametrize("kwargs, name", [
     # found by tests/test_fuzz_public.py: MemoryError and OverflowError instead of a refusal
-    (dict(n_experiments=10**12), "n_experiments \\* days"),
+    (dict(n_experiments=10**12), "n_experiments must be <= 1,000,000"),
     (dict(days=10**12), "n_experiments \\* days"),
     (dict(units_per_day=2**63), "units_per_day"),
 ])
@@ -463,3 +463,20 @@ def test_false_alarm_simulation_sizes_are_bounded(kwargs, name):
     with pytest.raises(ValueError, match=name):
         srm_false_alarm_rate(**{"units_per_day": 50, "days": 3, "n_experiments": 20, "rng": 1,
                                 **kwargs})
+
+
+@pytest.mark.parametrize("kwargs, text", [
+    # found by tests/test_fuzz_public.py: n_experiments=5264712 passed the size check and
+    # used more than 10 s of CPU
+    (dict(n_experiments=5264712), "n_experiments must be <= 1,000,000"),
+    (dict(n_experiments=1_000_000),
+     r"n_experiments \* days \* arms \* 128 working numbers = 768,000,000 numbers is too large"),
+    # the exact test costs more, and more again for large counts
+    (dict(n_experiments=300_000, method="exact"),
+     r"n_experiments \* days \* arms \* 320 working numbers"),
+    (dict(units_per_day=2**40, n_experiments=10_000, method="exact"),
+     r"n_experiments \* days \* arms \* \d+ working numbers"),
+])
+def test_false_alarm_simulation_work_is_bounded(kwargs, text):
+    with pytest.raises(ValueError, match=text):
+        srm_false_alarm_rate(**{"units_per_day": 50, "days": 3, "rng": 1, **kwargs})

@@ -667,3 +667,10 @@ def test_covariate_check_with_huge_values_is_exact_under_a_change_of_unit():
     for name in ("pvalue", "covariate_pvalue", "unadjusted_pvalue", "theta", "rho"):
         assert getattr(big, name) == pytest.approx(getattr(base, name), rel=1e-12), name
     assert big.effect == pytest.approx(base.effect * scale, rel=1e-12)
+
+
+def test_overflow_with_a_given_theta_names_theta():
+    # found by tests/test_fuzz_public.py: theta=1e300 overflowed with a message naming only
+    # y and covariate
+    with pytest.raises(ValueError, match="y, covariate and theta: values too large"):
+        cuped_adjust([1.0, 2.0, 3.0, 4.0, 3.0], [1.1, 1.9, 3.2, 3.8, 2.9], theta=1e300)

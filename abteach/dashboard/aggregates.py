@@ -137,18 +137,31 @@ def daily_aggregates(users, *, metrics, segment=None, day: str = "day") -> pd.Da
     2  treatment    1  1  2.0     4.0
     3  treatment    2  1  4.0    16.0
     """
-    if (isinstance(metrics, str) or not isinstance(metrics, Iterable)
-            or not all(isinstance(m, str) for m in metrics)):
+    names = None
+    if not isinstance(metrics, str) and isinstance(metrics, Iterable):
+        try:
+            names = list(metrics)
+        except TypeError:  # a 0-d numpy array is Iterable but cannot be iterated
+            names = None
+    if names is None or not all(isinstance(m, str) for m in names):
         raise TypeError(f"metrics must be a sequence of column names, got {metrics!r}")
-    metrics = list(dict.fromkeys(metrics))
+    metrics = list(dict.fromkeys(names))
     if not metrics:
         raise ValueError("metrics must name at least one column, got an empty sequence")
     if segment is not None and not isinstance(segment, str):
         raise TypeError(f"segment must be a column name or None, got {segment!r}")
     if not isinstance(day, str):
         raise TypeError(f"day must be a column name, got {day!r}")
-    needed = ["experiment", "variant", day, *metrics] + ([segment] if segment else [])
-    users = _check_frame("users", users, needed)
+    users = _check_frame("users", users, ["experiment", "variant"])
+    for argument, columns in (("day", [day]), ("segment", [segment] if segment else []),
+                              ("metrics", metrics)):
+        missing = [c for c in columns if c not in users.columns]
+        if missing:
+            raise ValueError(
+                f"{argument} name{'s' if argument != 'metrics' else ''} column(s) "
+                f"{', '.join(map(repr, missing))} that users lacks; it has "
+                f"{', '.join(map(repr, map(str, users.columns)))}"
+            )
     for label in ["experiment", "variant"] + ([segment] if segment else []):
         missing = users[label].isna().to_numpy()
         if missing.any():

@@ -19,6 +19,7 @@ from abteach._validate import (
     check_alternative,
     check_choice,
     check_int,
+    check_work,
     scalar_or_array,
 )
 from abteach.inference._core import _experiments, _first_index, _level, _sample, _where
@@ -34,6 +35,8 @@ from abteach.inference._resampling import (
 __all__ = ["BOOTSTRAP_METHODS", "BootstrapCI", "bootstrap_ci"]
 
 BOOTSTRAP_METHODS = ("bca", "percentile")
+#: The most resamples :func:`bootstrap_ci` draws (10 million take a few seconds).
+MAX_RESAMPLES = 10_000_000
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -152,7 +155,8 @@ def bootstrap_ci(
         np.median(c, axis=-1)``. Default: ``mean(treatment) - mean(control)``.
     method : {"bca", "percentile"}
     n_resamples : int
-        Number of resamples B (>= 1; 9999 by default, as scipy).
+        Number of resamples B (>= 1; 9999 by default, as scipy; at most 10,000,000, and
+        B (n_c + n_t) times the number of experiments at most 2**28 draws).
     alternative : {"two-sided", "larger", "smaller"}
         "larger" gives the one-sided lower bound [low, inf) at confidence 1 - alpha.
     alpha : float
@@ -183,7 +187,7 @@ def bootstrap_ci(
     method = check_choice("method", method, BOOTSTRAP_METHODS)
     alternative = check_alternative(alternative)
     alpha = check_alpha(alpha)
-    n_resamples = check_int("n_resamples", n_resamples, minimum=1)
+    n_resamples = check_int("n_resamples", n_resamples, minimum=1, maximum=MAX_RESAMPLES)
     generator = as_generator(rng)
     if statistic is None:
         statistic = _difference_in_means
@@ -191,6 +195,13 @@ def bootstrap_ci(
         raise TypeError(f"statistic must be a function of (control, treatment), got {statistic!r}")
     c, t = _sample("control", control), _sample("treatment", treatment)
     lead = _experiments("control", c, "treatment", t)
+    # Time: every draw (drawn in blocks, not held at once). Memory: the replicates, their
+    # sorted copy and the interval's temporaries, about 12 numbers per replicate.
+    experiments = float(np.prod(lead))
+    check_work("n_resamples * (n_control + n_treatment)" + (" * experiments" if lead else ""),
+               float(n_resamples) * experiments * (c.shape[-1] + t.shape[-1]))
+    check_work("n_resamples" + (" * experiments" if lead else "") + " * 16 working numbers",
+               float(n_resamples) * experiments * 16)
     estimate = _apply(statistic, c, t, lead)
     replicates = _replicates(statistic, c, t, lead, n_resamples, generator)
     flat = replicates.max(axis=-1) == replicates.min(axis=-1)

@@ -164,7 +164,11 @@ def _tau_bounds(tau_bounds, t: np.ndarray) -> tuple[float, float]:
     if tau_bounds is None:
         gaps = np.diff(np.unique(t))
         return 0.1 * float(gaps.min()), 10.0 * float(t.max() - t.min())
-    if isinstance(tau_bounds, (str, bytes)) or np.ndim(tau_bounds) != 1 or len(tau_bounds) != 2:
+    try:
+        ndim = np.ndim(tau_bounds)
+    except (ValueError, TypeError):  # ragged nested sequences such as [[1, 2], [3]]
+        ndim = None
+    if isinstance(tau_bounds, (str, bytes)) or ndim != 1 or len(tau_bounds) != 2:
         raise TypeError(f"tau_bounds must be a pair (low, high), got {tau_bounds!r}")
     low, high = (float(v) for v in check_positive("tau_bounds", tau_bounds))
     if low >= high:

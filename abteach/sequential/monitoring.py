@@ -97,7 +97,8 @@ def sequential_analysis(
     t = _check_fractions("information_fractions", information_fractions)
     if z.ndim != 1 or z.size != t.size:
         raise ValueError(
-            f"z_values must be 1-D with one value per look ({t.size}), got shape {z.shape}"
+            f"z_values and information_fractions must be 1-D with one value per look each, "
+            f"got z_values of shape {z.shape} and {t.size} information_fractions"
         )
     critical, final = _critical_values_at(design, t)
     if design.alternative == "two-sided":
