@@ -160,19 +160,18 @@ def _layout(fig: go.Figure, title, xaxis_title, yaxis_title) -> go.Figure:
     return fig
 
 
-def _draw_references(fig: go.Figure, reference, axis: str) -> str:
-    """Dashed reference lines. A horizontal line carries its label; a vertical one does not
-    (on a phone the label would cover the category names beside it): the returned text, e.g.
-    " (dashed: no effect)", goes into the x-axis title instead."""
+def _draw_references(fig: go.Figure, reference, axis: str) -> None:
+    """Dashed reference lines with their labels. Labels of vertical lines alternate between the
+    top and the bottom of the plot, so two nearby lines do not print over each other."""
     line = dict(color=COLORS["reference"], dash="dash", width=1)
-    references = _references(reference)
-    for label, value in references.items():
+    for index, (label, value) in enumerate(_references(reference).items()):
         if axis == "y":
             fig.add_hline(value, line=line, annotation_text=label,
                           annotation_font_color=COLORS["reference"])
         else:
-            fig.add_vline(value, line=line)
-    return f" (dashed: {', '.join(references)})" if axis == "x" and references else ""
+            fig.add_vline(value, line=line, annotation_text=label,
+                          annotation_font_color=COLORS["reference"],
+                          annotation_position=("top right", "bottom right")[index % 2])
 
 
 def _band(x, low, high, *, name: str, color: str, opacity: float = 0.2, group: str) -> go.Scatter:

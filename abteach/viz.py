@@ -246,14 +246,14 @@ def forest_plot(
         reference = {label: scale * value for label, value in _references(reference).items()}
     elif reference is not None:
         reference = scale * check_scalar("reference", as_float_array("reference", reference))
-    dashed = _draw_references(fig, reference, "x")
+    _draw_references(fig, reference, "x")
     if title is None:
         title = "Relative changes with confidence intervals" if relative else \
             "Effects with confidence intervals"
     if xaxis_title is None:
         xaxis_title = "relative change (treatment / control - 1)" if relative else \
             "treatment - control"
-    return _layout(fig, title, _text("xaxis_title", xaxis_title) + dashed, yaxis_title)
+    return _layout(fig, title, xaxis_title, yaxis_title)
 
 
 # --- sample ratio mismatch ------------------------------------------------------------------
@@ -570,6 +570,6 @@ def guardrail_status(
         customdata=np.array(directions),
         hovertemplate="%{y}: tolerated %{x:+.2%} (bad: %{customdata})<extra></extra>",
     ))
-    dashed = _draw_references(fig, 0.0, "x")
+    _draw_references(fig, 0.0, "x")
     fig.update_xaxes(tickformat=".1%")
-    return _layout(fig, title, _text("xaxis_title", xaxis_title) + dashed, "")
+    return _layout(fig, title, xaxis_title, "")
