@@ -56,6 +56,8 @@ class ComplierEffect(Record):
 
 def _arm(y_name: str, outcome, d_name: str, received):
     y = last_axis(y_name, as_float_array(y_name, outcome), 2)
+    if isinstance(received, np.ndarray) and received.dtype == bool:
+        received = received.astype(float)  # True / False take-ups are 1 / 0
     d = last_axis(d_name, check_closed_unit(d_name, received), 2)
     if y.shape != d.shape:
         raise ValueError(f"{y_name} and {d_name} must have the same shape (one outcome and one "
@@ -74,7 +76,7 @@ def complier_effect(outcome_control, received_control, outcome_treatment, receiv
     r"""Intention-to-treat effect and complier average causal effect (Wald / IV estimator).
 
     Per user: the outcome Y and the take-up D (1 when the user received the treatment,
-    e.g. opened the e-mail; a share in [0, 1] is accepted). With arm means
+    e.g. opened the e-mail; a boolean array or a share in [0, 1] is accepted). With arm means
     :math:`\bar Y_z, \bar D_z` (z = 1 offered, 0 not offered),
 
     .. math:: \widehat{\mathrm{ITT}} = \bar Y_1 - \bar Y_0, \qquad
