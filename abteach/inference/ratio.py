@@ -147,7 +147,7 @@ def _ratio_arm(num_name: str, num, den_name: str, den, method: str):
                 f"{_where(index)}"
             )
         return ratio, ratio * (1 - ratio) / total_x, n
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         mean_x = total_x / n
         residual = y - ratio[..., None] * x
         variance = residual.var(axis=-1, ddof=1) / (n * mean_x**2)
@@ -319,4 +319,12 @@ def sample_size_ratio(delta, mean_num, mean_den, sd_num, sd_den, correlation, *,
     """
     sd = _unit_sd(mean_num, mean_den, sd_num, sd_den, correlation)
     check_open_unit("power", power)
-    return sample_size_means(delta, sd, alpha=alpha, power=power, alternative=alternative)
+    try:
+        return sample_size_means(delta, sd, alpha=alpha, power=power, alternative=alternative)
+    except ValueError as exc:
+        if "delta and sd" not in str(exc):
+            raise
+        raise ValueError(
+            "delta, mean_num, mean_den, sd_num, sd_den and correlation give no usable sample "
+            f"size (sd here is the per-user ratio sd sigma_R): {exc}"
+        ) from None

@@ -105,6 +105,23 @@ class ClusterDesign(Record):
         ])
 
 
+#: Most clusters per arm :func:`cluster_design` reports (a design beyond it is not a design).
+MAX_CLUSTERS = 10**9
+_DESIGN_ARGUMENTS = "delta, sd, cluster_size and icc"
+
+
+def _clusters_needed(delta: float, sd_cluster: float, alpha: float, power: float) -> int:
+    """K of the t-test on cluster means, refusing a design beyond MAX_CLUSTERS per arm."""
+    try:
+        clusters = sample_size_means(delta, sd_cluster, alpha=alpha, power=power, test="t")
+    except ValueError as exc:
+        raise ValueError(f"{_DESIGN_ARGUMENTS} give no feasible design: {exc}") from None
+    if not clusters <= MAX_CLUSTERS:
+        raise ValueError(f"{_DESIGN_ARGUMENTS} ask for {clusters:.3g} clusters per arm, more "
+                         f"than {MAX_CLUSTERS:,}: the effect is too small for its spread")
+    return int(np.ceil(clusters))
+
+
 def cluster_design(delta, sd, cluster_size, icc, *, alpha=0.05, power=0.8) -> ClusterDesign:
     r"""Clusters per arm for a cluster-randomized test of a difference in means.
 
@@ -139,6 +156,12 @@ def cluster_design(delta, sd, cluster_size, icc, *, alpha=0.05, power=0.8) -> Cl
         ``clusters`` per arm, ``units`` per arm, the exact ``power`` at that K, the
         ``design_effect`` and ``units_individual`` (the unclustered z-test's n per arm).
 
+    Raises
+    ------
+    ValueError
+        For ``delta == 0``, a cluster size above 10**9, or a design that would need more than
+        10**9 clusters per arm.
+
     References
     ----------
     Donner, A. & Klar, N. (2000), *Design and Analysis of Cluster Randomization Trials in
@@ -149,12 +172,12 @@ def cluster_design(delta, sd, cluster_size, icc, *, alpha=0.05, power=0.8) -> Cl
     delta = check_scalar("delta", as_float_array("delta", delta))
     sd = check_scalar("sd", check_positive("sd", sd))
     m = check_scalar("cluster_size", as_float_array("cluster_size", cluster_size))
+    if m > MAX_CLUSTERS:
+        raise ValueError(f"cluster_size must be at most {MAX_CLUSTERS:,}, got {cluster_size!r}")
     rho = check_scalar("icc", as_float_array("icc", icc))
     deff = design_effect(m, rho)
     sd_cluster = sd * np.sqrt(deff / m)
-    clusters = int(np.ceil(sample_size_means(delta, sd_cluster, alpha=alpha, power=target,
-                                             test="t")))
-    clusters = max(clusters, 2)
+    clusters = max(_clusters_needed(delta, sd_cluster, alpha, target), 2)
     return ClusterDesign(
         clusters=clusters,
         units=int(np.ceil(clusters * m)),

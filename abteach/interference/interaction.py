@@ -148,6 +148,7 @@ def interaction_power(interaction, sd, n_per_cell, *, alpha=0.05):
     sd = check_positive("sd", sd)
     n = check_positive("n_per_cell", n_per_cell)
     gamma, sd, n = broadcast(interaction=gamma, sd=sd, n_per_cell=n)
-    shift = np.abs(gamma) / (2 * sd / np.sqrt(n))
+    with np.errstate(over="ignore"):
+        shift = np.abs(gamma) * np.sqrt(n) / (2 * sd)   # |gamma| / SE, +inf when SE underflows
     z = stats.norm.isf(alpha / 2)
     return scalar_or_array(stats.norm.cdf(shift - z) + stats.norm.cdf(-shift - z))

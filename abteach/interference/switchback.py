@@ -145,7 +145,11 @@ def switchback_test(outcome, treated, *, burn_in=0, method="period",
                          f"outcome's last axis ({y.shape[-1]} slots) must be a whole number "
                          f"of periods; got treated of shape {w_shape}")
     length = y.shape[-1] // periods
-    burn = check_int("burn_in", burn_in, minimum=0, maximum=length - 1)
+    burn = check_int("burn_in", burn_in, minimum=0)
+    if burn >= length:
+        raise ValueError(f"burn_in must be below the period length, the {y.shape[-1]} slots of "
+                         f"outcome over the {periods} periods of treated = {length}, got "
+                         f"{burn_in!r}")
     w = _assignment(treated, periods, y.shape[:-1])
     kept = y.reshape(y.shape[:-1] + (periods, length))[..., burn:]
     with np.errstate(over="ignore", invalid="ignore"):
