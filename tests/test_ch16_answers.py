@@ -78,8 +78,7 @@ def test_chapter_interaction_example_and_power_table():
     for n in (1_000, 5_000, 10_000, 20_000, 40_000):
         main = NormalIndPower().power(0.05, 2 * n, 0.05)
         inter = NormalIndPower().power(0.025, 2 * n, 0.05)
-        assert (f"{n:6,d} users per cell: power for the main effect {main:.3f}, for an "
-                f"interaction of the same size {inter:.3f}") in text
+        assert f"{n:14,d}   {main:18.3f}   {inter:28.3f}" in text
 
 
 def test_chapter_ratio_example_by_fractions():

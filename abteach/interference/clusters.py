@@ -100,8 +100,8 @@ class ClusterDesign(Record):
             f"  individual randomization would need n = {self.units_individual:.1f} units "
             "per arm (z-test)",
             f"  design effect 1 + (m - 1) ICC = {self.design_effect:.4f}",
-            f"  clusters per arm (t-test on cluster means, df = 2K - 2): K = {self.clusters}"
-            f" ({self.units} units), power {self.power:.4f}",
+            f"  clusters per arm for the t-test on cluster means: K = {self.clusters} "
+            f"({self.units} units), power {self.power:.4f}",
         ])
 
 
