@@ -262,3 +262,14 @@ def test_sample_size_ratio_refuses_bad_input(kwargs, word):
     args = dict(delta=0.01, mean_num=0.5, mean_den=5.0, sd_num=1.0, sd_den=2.0, correlation=0.3)
     with pytest.raises(ValueError, match=word):
         abt.sample_size_ratio(**{**args, **kwargs})
+
+
+def test_complier_explain_shows_the_ratio():
+    res = abt.complier_effect([0.0, 1.0, 0.0, 1.0], [0, 0, 0, 0.0], [1.0, 3.0, 1.0, 2.0],
+                              [1.0, 1.0, 0.0, 1.0])
+    text = res.explain()
+    assert f"ITT / compliance = {res.itt / res.compliance:.4g}" in text
+    assert f"= {res.itt:.4g}" in text and "effect on compliers only" in text
+    many = abt.complier_effect(np.zeros((3, 4)) + [0.0, 1.0, 0.0, 1.0], np.zeros((3, 4)),
+                               np.ones((3, 4)) + [0.0, 2.0, 0.0, 1.0], np.ones((3, 4)))
+    assert many.explain().startswith("Complier effects (Wald / IV) of 3 experiments")

@@ -53,6 +53,24 @@ class ComplierEffect(Record):
     alternative: str
     alpha: float
 
+    def explain(self) -> str:
+        """The Wald estimator step by step (a one-line summary for array results)."""
+        if np.ndim(self.effect) != 0:
+            return (f"Complier effects (Wald / IV) of {np.size(self.effect)} experiments: "
+                    f"CACE = ITT / compliance, mean {np.mean(self.effect):.4g}")
+        return "\n".join([
+            f"Complier average causal effect (Wald / IV estimator), {self.alternative}",
+            f"  ITT        = mean(Y | offered) - mean(Y | not offered) = {self.itt:.4g} "
+            f"(SE {self.itt_se:.4g})",
+            f"  compliance = mean(D | offered) - mean(D | not offered) = {self.compliance:.4g} "
+            f"(SE {self.compliance_se:.4g})",
+            f"  CACE       = ITT / compliance = {self.effect:.4g}, delta-method SE "
+            f"{self.se:.4g}",
+            f"  {100 * (1 - self.alpha):.0f}% CI [{self.ci_low:.4g}, {self.ci_high:.4g}], "
+            f"p-value {self.pvalue:.4g}",
+            "  Launch decisions need the ITT: the CACE is the effect on compliers only.",
+        ])
+
 
 def _arm(y_name: str, outcome, d_name: str, received):
     y = last_axis(y_name, as_float_array(y_name, outcome), 2)

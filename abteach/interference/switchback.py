@@ -106,8 +106,8 @@ def switchback_test(outcome, treated, *, burn_in=0, method="period",
 
     and the treated and control periods are compared by Welch's t-test, periods being the
     independent units (randomization of whole periods; the period-level, burn-in-trimmed
-    analysis of Bojinov, Simchi-Levi & Zhao 2023, who derive exact randomization-based
-    estimators and the optimal period length for a carry-over of known order).
+    analysis; Bojinov, Simchi-Levi & Zhao 2023 derive the minimax optimal design for a
+    carry-over of known order, with exact randomization p-values and conservative intervals).
 
     ``method="naive"`` is the common mistake, kept for teaching: a Welch test on all slots as
     if they were independent. Slots of one period share its noise (autocorrelation), so
