@@ -53,7 +53,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "BootstrapCI", "MeansTTest", "Moments", "ProportionsChiSquare", "ProportionsZTest",
         "RatioMetricTest", "bootstrap_ci", "chisq_proportions", "lift_interval",
         "min_sample_size_for_normality", "moments_from_sums", "ratio_metric_test",
-        "welch_ttest", "welch_ttest_from_stats", "welch_ttest_from_sums", "ztest_proportions",
+        "sample_size_ratio", "welch_ttest", "welch_ttest_from_stats", "welch_ttest_from_sums", "ztest_proportions",
+    ),
+    "interference": (
+        "ClusterDesign", "ClusterTest", "ComplierEffect", "InteractionTest",
+        "SimulatedSwitchback", "SwitchbackTest", "cluster_design", "cluster_ttest",
+        "complier_effect", "design_effect", "interaction_power", "interaction_test",
+        "simulate_switchback", "switchback_test",
     ),
     "multiple": (
         "ErrorRates", "MultipleTests", "SimulatedVariants", "adjust_pvalues", "error_rates",

@@ -214,6 +214,8 @@ VALID_CALLS: dict[str, dict | object] = {
     "ratio_metric_test": dict(num_control=[1.0, 2.0, 3.0, 2.0], den_control=[1.0, 2.0, 2.0, 1.0],
                               num_treatment=[2.0, 2.0, 3.0, 4.0],
                               den_treatment=[1.0, 2.0, 2.0, 3.0]),
+    "sample_size_ratio": dict(delta=0.01, mean_num=0.5, mean_den=5.0, sd_num=1.0, sd_den=2.0,
+                              correlation=0.3),
     "welch_ttest": dict(control=[1.0, 2.0, 3.0, 4.0], treatment=[2.0, 3.0, 5.0, 4.0]),
     "welch_ttest_from_stats": dict(mean_control=10.0, sd_control=2.0, n_control=200,
                                    mean_treatment=10.5, sd_treatment=2.1, n_treatment=210),
@@ -221,6 +223,22 @@ VALID_CALLS: dict[str, dict | object] = {
                                   n_treatment=4, sum_treatment=14.0, sum_sq_treatment=54.0),
     "moments_from_sums": dict(n=4, total=10.0, total_sq=30.0),
     "ztest_proportions": dict(x_control=120, n_control=1000, x_treatment=150, n_treatment=1000),
+    # interference
+    "cluster_design": dict(delta=0.25, sd=1.0, cluster_size=20, icc=0.05),
+    "cluster_ttest": dict(sum_control=[10.0, 12.0, 9.0], size_control=[5.0, 6.0, 4.0],
+                          sum_treatment=[14.0, 11.0, 13.0], size_treatment=[5.0, 5.0, 6.0]),
+    "complier_effect": dict(outcome_control=[1.0, 2.0, 1.5, 0.5],
+                            received_control=[0.0, 0.0, 0.0, 0.0],
+                            outcome_treatment=[2.0, 3.0, 1.0, 2.5],
+                            received_treatment=[1.0, 0.0, 1.0, 1.0]),
+    "design_effect": dict(cluster_size=20, icc=0.05),
+    "interaction_power": dict(interaction=0.1, sd=1.0, n_per_cell=500),
+    "interaction_test": dict(mean=[[1.0, 1.1], [1.2, 1.4]], sd=[[1.0, 1.0], [1.0, 1.0]],
+                             n=[[100, 100], [100, 100]]),
+    "simulate_switchback": dict(periods=6, period_length=3, effect=0.5, carryover=1,
+                                autocorrelation=0.5, runs=2, rng=1),
+    "switchback_test": dict(outcome=[1.0, 1.2, 0.8, 2.0, 2.2, 1.9, 1.1, 0.9, 1.0, 2.1, 1.8,
+                                     2.3], treated=[0, 1, 0, 1], burn_in=1),
     # multiple
     "adjust_pvalues": dict(pvalues=[0.01, 0.04, 0.03], method="holm"),
     "error_rates": dict(reject=[[True, False], [False, False]], is_null=[True, False]),
@@ -357,6 +375,9 @@ PRODUCED_BY = {
     "TrendTest": "trend_test", "TrendTestPower": "trend_test_power",
     "UniformityTest": "bucket_uniformity", "UpliftData": "simulate_uplift_data",
     "Moments": "moments_from_sums",
+    "ClusterDesign": "cluster_design", "ClusterTest": "cluster_ttest",
+    "ComplierEffect": "complier_effect", "InteractionTest": "interaction_test",
+    "SimulatedSwitchback": "simulate_switchback", "SwitchbackTest": "switchback_test",
 }
 
 #: Names an error message may use for an argument besides its own. Kept small: each entry is

@@ -19,6 +19,7 @@ function                               module              question
                                                            squares
 :func:`ratio_metric_test`              ``ratio``           do two ratio metrics differ? (delta
                                                            method, the user as the unit)
+:func:`sample_size_ratio`              ``ratio``           users per arm for a ratio metric
 :func:`lift_interval`                  ``lift``            the lift interval at another level
 :func:`bootstrap_ci`                   ``bootstrap``       interval for any two-sample
                                                            statistic (percentile, BCa)
@@ -50,7 +51,12 @@ from abteach.inference.proportions import (
     chisq_proportions,
     ztest_proportions,
 )
-from abteach.inference.ratio import RATIO_METHODS, RatioMetricTest, ratio_metric_test
+from abteach.inference.ratio import (
+    RATIO_METHODS,
+    RatioMetricTest,
+    ratio_metric_test,
+    sample_size_ratio,
+)
 
 __all__ = [
     "BOOTSTRAP_METHODS",
@@ -68,6 +74,7 @@ __all__ = [
     "min_sample_size_for_normality",
     "moments_from_sums",
     "ratio_metric_test",
+    "sample_size_ratio",
     "welch_ttest",
     "welch_ttest_from_stats",
     "welch_ttest_from_sums",

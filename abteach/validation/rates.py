@@ -39,7 +39,22 @@ from abteach.decision.sizing import (
     sample_size_noninferiority,
     sample_size_ship_rule,
 )
-from abteach.inference import bootstrap_ci, ratio_metric_test, welch_ttest, ztest_proportions
+from abteach.inference import (
+    bootstrap_ci,
+    ratio_metric_test,
+    sample_size_ratio,
+    welch_ttest,
+    ztest_proportions,
+)
+from abteach.interference import (
+    cluster_design,
+    cluster_ttest,
+    complier_effect,
+    interaction_power,
+    interaction_test,
+    simulate_switchback,
+    switchback_test,
+)
 from abteach.multiple import error_rates, multiple_tests, simulate_pvalues
 from abteach.novelty import simulate_daily_effects, trend_test_power
 from abteach.power import power_means, power_proportions, sample_size_means, sample_size_proportions
@@ -383,6 +398,111 @@ def _equivalence_power(runs, gen):
     return float(np.mean((difference - z * se > -m) & (difference + z * se < m)))
 
 
+# --- chapter 16: interference, clusters, switchbacks, interactions, compliance, ratios -------
+
+_CLUSTERS, _CLUSTER_SIZE, _ICC = 20, 50, 0.05
+_CLUSTER_DELTA = 0.25
+
+
+def _cluster_means(runs, gen, clusters, shift=0.0):
+    """Cluster means of two arms: a cluster level (variance ICC) plus the mean of m unit
+    noises (variance (1 - ICC) / m); the unit outcome has variance 1."""
+    level = gen.normal(0.0, math.sqrt(_ICC), (2, runs, clusters))
+    within = gen.normal(0.0, math.sqrt((1 - _ICC) / _CLUSTER_SIZE), (2, runs, clusters))
+    means = level + within
+    means[1] += shift
+    return means
+
+
+def _cluster_test(means):
+    sizes = np.full(means.shape[1:], float(_CLUSTER_SIZE))
+    return cluster_ttest(means[0] * _CLUSTER_SIZE, sizes, means[1] * _CLUSTER_SIZE, sizes)
+
+
+def _cluster_type_i(runs, gen):
+    return _reject_rate(_cluster_test(_cluster_means(runs, gen, _CLUSTERS)).pvalue)
+
+
+def _cluster_design():
+    return cluster_design(_CLUSTER_DELTA, 1.0, _CLUSTER_SIZE, _ICC)
+
+
+def _cluster_power(runs, gen):
+    means = _cluster_means(runs, gen, _cluster_design().clusters, _CLUSTER_DELTA)
+    return _reject_rate(_cluster_test(means).pvalue)
+
+
+def _switchback_type_i(runs, gen):
+    sim = simulate_switchback(40, 6, carryover=2, autocorrelation=0.8, runs=runs, rng=gen)
+    return _reject_rate(switchback_test(sim.outcome, sim.treated, burn_in=2).pvalue)
+
+
+_CELL_N = 500
+_INTERACTION = 0.1
+
+
+def _interaction_pvalues(runs, gen, gamma):
+    means = gen.normal(0.0, 1.0 / math.sqrt(_CELL_N), (runs, 2, 2))
+    means[:, 1, 1] += gamma
+    sds = np.sqrt(gen.chisquare(_CELL_N - 1, (runs, 2, 2)) / (_CELL_N - 1))
+    return interaction_test(means, sds, np.full((2, 2), _CELL_N)).pvalue
+
+
+def _interaction_type_i(runs, gen):
+    return _reject_rate(_interaction_pvalues(runs, gen, 0.0))
+
+
+def _interaction_power(runs, gen):
+    return _reject_rate(_interaction_pvalues(runs, gen, _INTERACTION))
+
+
+_CACE, _COMPLIERS, _CACE_N = 2.0, 0.3, 400
+
+
+def _cace_coverage(runs, gen):
+    arms = []
+    for offered in (False, True):
+        complier = gen.random((runs, _CACE_N)) < _COMPLIERS
+        received = (complier & offered).astype(float)
+        # compliers differ from the others even untreated: a taker-vs-non-taker comparison
+        # would be biased, the Wald estimator is not
+        outcome = gen.normal(0.0, 1.0, (runs, _CACE_N)) + 0.5 * complier + _CACE * received
+        arms += [outcome, received]
+    res = complier_effect(*arms)
+    return _cover_rate(res.ci_low, res.ci_high, _CACE)
+
+
+# clicks per view: views 1 + Poisson(4), click propensity Beta(2, 18), clicks Binomial
+_VIEWS_LAMBDA, _BETA_A, _BETA_B, _RATIO_DELTA = 4.0, 2.0, 18.0, 0.03
+
+
+def _ratio_moments() -> tuple[float, ...]:
+    """Population mean of clicks and views per user, their SDs and correlation."""
+    mean_p = _BETA_A / (_BETA_A + _BETA_B)
+    var_p = _BETA_A * _BETA_B / ((_BETA_A + _BETA_B) ** 2 * (_BETA_A + _BETA_B + 1))
+    mean_x, var_x = 1 + _VIEWS_LAMBDA, _VIEWS_LAMBDA
+    second_p = var_p + mean_p**2
+    var_y = mean_x * (mean_p - second_p) + (var_x + mean_x**2) * second_p - (mean_x * mean_p) ** 2
+    cov = var_x * mean_p
+    return (mean_x * mean_p, mean_x, math.sqrt(var_y), math.sqrt(var_x),
+            cov / math.sqrt(var_x * var_y))
+
+
+def _n_ratio() -> int:
+    return math.ceil(sample_size_ratio(_RATIO_DELTA, *_ratio_moments()))
+
+
+def _ratio_power(runs, gen):
+    n = _n_ratio()
+    arms = []
+    for shift in (0.0, _RATIO_DELTA):
+        views = 1.0 + gen.poisson(_VIEWS_LAMBDA, (runs, n))
+        clicks = gen.binomial(views.astype(np.int64), gen.beta(_BETA_A, _BETA_B, (runs, n)))
+        # the treatment adds shift clicks per view: the ratio moves by shift and the
+        # linearized per-user values Y - R X keep their variance
+        arms += [clicks + shift * views, views]
+    return _reject_rate(ratio_metric_test(*arms).pvalue)
+
 #: The registry of every promised error rate of abteach that the appendix and the tests measure.
 ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("z-test, two proportions (p = 0.10, 5,000 per arm)", "ztest_proportions",
@@ -469,6 +589,25 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
                    "sample_size_equivalence", "power = designed power", "equal",
                    power_equivalence(0.0, _n_margin(sample_size_equivalence), **_MARGIN),
                    _SIZING_RUNS, _equivalence_power),
+    ErrorRateCheck("cluster-level t-test, 20 clusters of 50 per arm, ICC 0.05", "cluster_ttest",
+                   "type I error = alpha", "equal", ALPHA, 50_000, _cluster_type_i),
+    ErrorRateCheck("cluster t-test at the K of cluster_design (m 50, ICC 0.05, d 0.25)",
+                   "cluster_design", "power = designed power", "equal",
+                   _cluster_design().power, 50_000, _cluster_power),
+    ErrorRateCheck("switchback by period, 40 x 6 slots, AR(1) 0.8, burn-in 2",
+                   "switchback_test", "type I error = alpha", "equal", ALPHA, 20_000,
+                   _switchback_type_i),
+    ErrorRateCheck("interaction of two experiments, 2 x 2 x 500 users", "interaction_test",
+                   "type I error = alpha", "equal", ALPHA, 100_000, _interaction_type_i),
+    ErrorRateCheck("interaction test at its computed power (gamma 0.1, 500 per cell)",
+                   "interaction_power", "power = computed power", "equal",
+                   interaction_power(_INTERACTION, 1.0, _CELL_N), 100_000, _interaction_power),
+    ErrorRateCheck("Wald/IV CI for the complier effect, 30% compliers, 400 per arm",
+                   "complier_effect", "CI coverage = 1 - alpha", "equal", 1 - ALPHA, 10_000,
+                   _cace_coverage),
+    ErrorRateCheck("delta-method test at the n of sample_size_ratio (clicks per view)",
+                   "sample_size_ratio", "power = designed power", "equal", 0.8, 5_000,
+                   _ratio_power),
 )
 
 
