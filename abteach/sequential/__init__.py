@@ -52,6 +52,7 @@ module                              contents
 ``monitoring``                      :func:`sequential_analysis` of a running experiment
 ``always_valid``                    :func:`msprt`, the mixture SPRT
 ``compare``                         :func:`compare_designs`, all rules side by side
+``replay``                          :func:`replay_streams`, the rules on recorded streams
 ==================================  ========================================================
 
 References
@@ -102,6 +103,7 @@ from abteach.sequential.peeking import (
     simulate_peeking,
     simulate_z_streams,
 )
+from abteach.sequential.replay import replay_streams
 from abteach.sequential.spending import CLASSIC_METHODS, METHODS, SPENDING_METHODS, alpha_spending
 
 __all__ = [
@@ -127,6 +129,7 @@ __all__ = [
     "design_characteristics",
     "msprt",
     "peeking_false_positive_rate",
+    "replay_streams",
     "sequential_analysis",
     "simulate_peeking",
     "simulate_z_streams",
