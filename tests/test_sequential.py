@@ -1319,3 +1319,17 @@ def test_look_count_mismatch_names_both_arguments():
                        r"one value per look each, got z_values of shape \(3,\) and 1 "
                        "information_fractions"):
         sequential_analysis([1.0, 2.0, 2.5], [0.99], design)
+
+
+def test_decide_treats_a_declared_final_analysis_as_the_end():
+    """An under-run declared final (final=True at t = 0.85) ends the plan: decide() must not
+    say "keep running" (it did while only the planned last fraction counted)."""
+    from abteach.decision import decide
+    from abteach.inference import ztest_proportions
+
+    design = boundaries(3, method="ld-obf")
+    ended = sequential_analysis([0.4, 0.8, 1.1], [0.3, 0.6, 0.85], design, final=True)
+    running = sequential_analysis([0.4, 0.8, 1.1], [0.3, 0.6, 0.85], design)
+    primary = ztest_proportions(500, 10_000, 510, 10_000)
+    assert decide(primary, sequential=ended).verdict == "do not ship"
+    assert decide(primary, sequential=running).verdict == "keep running"
