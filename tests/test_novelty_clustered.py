@@ -135,7 +135,7 @@ def coverage(runs: int, seed: int, design: dict, batch: int = 250):
 
 def test_clustered_interval_keeps_coverage_where_the_old_one_fails():
     """2,000 user-level novelty experiments with returning users and a persistent level: the
-    independent-points 95% interval for a covers far less than 95% (about 72%), the
+    independent-points 95% interval for a covers far less than 95% (75%), the
     interval from clustered_daily_effects + fit_decay(cov=...) covers 95% within a 4.5-SE
     band (+/- 2.2 points). This test would have caught the error of the chapter."""
     runs = 2000

@@ -69,7 +69,7 @@ outcome on treatment x age with standard errors clustered by user (or bootstrap 
 For the decay fit, :func:`clustered_daily_effects` gives the by-age effects with their
 covariance clustered by user and :func:`fit_decay` (``cov=``) the sandwich interval for the
 long-run effect, which keeps its coverage in :func:`simulate_user_days` experiments where
-the independent-points interval covers about 72% (``tests/test_novelty.py``). A
+the independent-points interval covers about 75% (``tests/test_novelty_clustered.py``). A
 subtler caveat: if the treatment changes who comes back, users of a given age are no longer
 comparable between arms (survivorship); check the users per age and arm (an SRM check per
 age).

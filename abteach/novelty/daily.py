@@ -346,8 +346,8 @@ def clustered_daily_effects(values, treated, *, alpha: float = 0.05) -> DailyEff
     alpha = check_alpha(alpha)
     y, active = _user_table(values)
     is_treated = _treated_mask(treated, y.shape[:-1])
-    users, ages = y.shape[-2:]
-    check_work(f"users * ages**2 * experiments = {y.size:,} * {ages}", y.size * ages)
+    ages = y.shape[-1]
+    check_work("5 copies of values (users * ages * experiments)", 5 * y.size)
     sums = {}
     for arm, member in (("control", ~is_treated), ("treatment", is_treated)):
         in_arm = active & member[..., None]
