@@ -60,6 +60,7 @@ def test_clustered_covariance_matches_a_loop_over_users():
     np.testing.assert_allclose(res.effect, plain.effect, rtol=1e-12)
     np.testing.assert_allclose(np.sqrt(np.diagonal(res.cov)), plain.se, rtol=1e-12)
     assert isinstance(res, DailyEffects) and res.metric == "continuous"
+    assert "clustered by user" in res.explain()
 
 
 def test_clustered_effects_broadcast_over_experiments():

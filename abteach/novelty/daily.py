@@ -90,6 +90,9 @@ class DailyEffects(Record):
             "  effect = mean_treatment - mean_control; SE^2 = sum over arms of " + var,
             f"  {level} CI = effect -/+ z * SE (normal quantile)",
         ]
+        if self.cov is not None:
+            lines.append("  cov: covariance of the effects clustered by user (the days share "
+                         "users); fit_decay uses it for sandwich standard errors")
         if self.effect.ndim == 1:
             for i in sorted({0, self.day.size - 1}):
                 lines.append(
