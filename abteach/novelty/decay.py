@@ -328,7 +328,7 @@ def fit_decay(time, effect, se, *, cov=None, tau_bounds=None, alpha: float = 0.0
     :math:`M = I - J B^{-1} J^\top W` (:math:`r` the residuals, :math:`^{+}` the
     pseudo-inverse), again on n - 3 df. Identification is judged from the profile, as
     without ``cov``. In the experiments above the sandwich interval for a covered 95.9% of
-    10,000 (95.6% with 80 new users a day): slightly conservative, never short.
+    10,000 (95.6% with 80 new users a day): slightly conservative.
 
     Parameters
     ----------
