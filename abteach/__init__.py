@@ -66,9 +66,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "multiple_tests", "simulate_many_variants", "simulate_pvalues",
     ),
     "novelty": (
-        "DailyEffects", "DecayFit", "SimulatedDailyEffects", "TrendTest", "TrendTestPower",
-        "daily_effects", "fit_decay", "simulate_daily_effects", "trend_test",
-        "trend_test_power",
+        "DailyEffects", "DecayFit", "SimulatedDailyEffects", "SimulatedUserDays", "TrendTest",
+        "TrendTestPower", "clustered_daily_effects", "daily_effects", "fit_decay",
+        "simulate_daily_effects", "simulate_user_days", "trend_test", "trend_test_power",
     ),
     "power": (
         "duration_days", "mde_proportions", "power_means", "power_proportions",

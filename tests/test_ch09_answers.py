@@ -4,11 +4,13 @@ WLS, scipy curve_fit, a numpy trend test of every simulated experiment)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats
 from scipy.optimize import curve_fit
 
+import abteach as abt
 from abteach.course.answers import ch09
 from abteach.course.answers.ch09 import EXERCISES
 
@@ -73,3 +75,37 @@ def test_power_matches_an_independent_trend_test_of_every_experiment():
 def test_first_week_average_overstates_the_long_run_effect():
     """The hint of 09.3 and the solution say the pooled first week is inflated by novelty."""
     assert ch09._first_week_pooled() > 2 * _expected("09.3")
+
+
+def test_clustered_se_matches_an_independent_sandwich():
+    """09.8 recomputed without abteach's fit: user-day rows in pandas, per-age means and
+    per-user influence contributions (the cluster-robust covariance of the by-age effects),
+    scipy's curve_fit for (a, b, tau) and its Gauss-Newton Jacobian, and the sandwich
+    (J'WJ)^-1 J'W Sigma W J (J'WJ)^-1 (Liang & Zeger, 1986)."""
+    sim = abt.simulate_user_days(**ch09.USER_DESIGN, rng=ch09.USER_SEED)
+    users, ages = sim.values.shape
+    rows = pd.DataFrame({"user": np.repeat(np.arange(users), ages),
+                         "age": np.tile(np.arange(ages), users),
+                         "value": sim.values.ravel(),
+                         "treated": np.repeat(sim.treated, ages)}).dropna()
+    grouped = rows.groupby(["treated", "age"])["value"]
+    rows["mean"] = grouped.transform("mean")
+    rows["n"] = grouped.transform("size")
+    rows["psi"] = (rows["value"] - rows["mean"]) / np.sqrt(rows["n"] * (rows["n"] - 1))
+    psi = rows.pivot_table(index=["treated", "user"], columns="age", values="psi",
+                           fill_value=0.0).to_numpy()
+    sigma = psi.T @ psi
+    means = rows.groupby(["treated", "age"])["value"].mean().unstack(0)
+    effect = (means[True] - means[False]).to_numpy()
+    se = np.sqrt(np.diag(sigma))
+    t = np.arange(ages, dtype=float)
+    (a, b, tau), _ = curve_fit(lambda t, a, b, tau: a + b * np.exp(-t / tau), t, effect,
+                               p0=[0.3, 1.5, 3.0], sigma=se, absolute_sigma=True)
+    x = np.exp(-t / tau)
+    jac = np.column_stack([np.ones_like(t), x, b * x * t / tau**2])
+    w = np.diag(1 / se**2)
+    bread = np.linalg.inv(jac.T @ w @ jac)
+    sandwich = bread @ jac.T @ w @ sigma @ w @ jac @ bread
+    assert _expected("09.8") == pytest.approx(np.sqrt(sandwich[0, 0]), rel=1e-4)
+    # the exercise is worth doing: clustering visibly widens the interval
+    assert _expected("09.8") > 1.3 * ch09._user_fit(clustered=False).long_run_se

@@ -247,12 +247,18 @@ VALID_CALLS: dict[str, dict | object] = {
                                    n_variant=100, n_experiments=5, rng=1),
     "simulate_pvalues": dict(effects=[0.0, 1.0], n_experiments=5, rng=1),
     # novelty
+    "clustered_daily_effects": dict(values=[[1.0, 2.0], [2.0, float("nan")], [3.0, 1.0],
+                                            [4.0, 5.0], [2.5, 3.5], [1.5, float("nan")]],
+                                    treated=[0, 1, 0, 1, 1, 0]),
     "daily_effects": dict(day=[1, 2, 3], n_control=[100, 100, 100], sum_control=[10, 12, 11],
                           n_treatment=[100, 100, 100], sum_treatment=[14, 15, 13]),
     "fit_decay": dict(time=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
                       effect=[0.5, 0.35, 0.28, 0.22, 0.21, 0.2], se=[0.03] * 6),
     "simulate_daily_effects": dict(profile="stable", long_run_effect=0.01, baseline=0.1,
                                    n_days=4, new_users_per_day=50, return_rate=0.5, rng=1),
+    "simulate_user_days": dict(profile="stable", long_run_effect=0.5, baseline=10.0, sd=1.0,
+                               user_sd=2.0, n_days=4, new_users_per_day=10, return_rate=0.5,
+                               rng=1),
     "trend_test": dict(time=[1.0, 2.0, 3.0, 4.0], effect=[0.3, 0.25, 0.22, 0.2],
                        se=[0.05, 0.05, 0.05, 0.05]),
     "trend_test_power": lambda: dict(simulation=daily_simulation()),
@@ -375,6 +381,7 @@ PRODUCED_BY = {
     "segment_effects_proportions", "SequentialAnalysis": "sequential_analysis",
     "Shrinkage": "shrink_effects", "SimulatedConversions": "simulate_conversions",
     "SimulatedDailyEffects": "simulate_daily_effects", "SimulatedEvents": "simulate_events",
+    "SimulatedUserDays": "simulate_user_days",
     "SimulatedVariants": "simulate_many_variants", "TargetingGain": "targeting_gain",
     "TrendTest": "trend_test", "TrendTestPower": "trend_test_power",
     "UniformityTest": "bucket_uniformity", "UpliftData": "simulate_uplift_data",
@@ -396,6 +403,8 @@ NAN_DOCUMENTED: dict[str, tuple[str, ...]] = {
                     "lose_events", "mislabel_local_time", "hillstrom_events")},
     # the released ASOS file has empty variance fields; the loader keeps and flags them
     "asos": ("['variance_c']", "['variance_t']"),
+    # a users x ages table: NaN where a user was not active, as simulate_user_days documents
+    "simulate_user_days": (".values",),
 }
 
 #: Deprecated aliases kept for one release: fuzzed through the new name, tested to warn.

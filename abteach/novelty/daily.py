@@ -3,18 +3,26 @@ statistics."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from abteach._records import Record, brief as _f, format_number
-from abteach._validate import as_float_array, broadcast, check_alpha, check_count, check_nonnegative
+from abteach._validate import (
+    as_float_array,
+    broadcast,
+    check_alpha,
+    check_count,
+    check_nonnegative,
+    check_work,
+    first_bad,
+)
 from abteach.novelty._series import _check_last_axis, _first, _interval
 from abteach.novelty.decay import DecayFit, fit_decay
 from abteach.novelty.trend import TrendTest, trend_test
 
-__all__ = ["DailyEffects", "daily_effects"]
+__all__ = ["DailyEffects", "clustered_daily_effects", "daily_effects"]
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -23,7 +31,9 @@ class DailyEffects(Record):
 
     ``day`` has one value per point; the other arrays have the points on their last axis
     (leading axes: experiments). ``se`` is the unpooled standard error of the effect and
-    ``ci_low`` / ``ci_high`` the Wald interval ``effect -/+ z se``.
+    ``ci_low`` / ``ci_high`` the Wald interval ``effect -/+ z se``. ``cov`` (from
+    :func:`clustered_daily_effects`, else None) is the covariance matrix of the effects,
+    clustered by user, shape (..., T, T); :meth:`fit_decay` then uses it.
     """
 
     day: np.ndarray
@@ -37,6 +47,7 @@ class DailyEffects(Record):
     n_treatment: np.ndarray
     metric: str
     alpha: float
+    cov: np.ndarray | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """One row per day: day, effect, se, ci_low, ci_high, means and sizes per arm."""
@@ -50,11 +61,20 @@ class DailyEffects(Record):
         return pd.DataFrame({name: getattr(self, name) for name in names})
 
     def trend_test(self, **options) -> TrendTest:
-        """:func:`trend_test` of these effects on ``day`` (options as there)."""
+        """:func:`trend_test` of these effects on ``day`` (options as there). It treats the
+        points as independent; with a clustered ``cov`` it refuses (the points are not)."""
+        if self.cov is not None:
+            raise ValueError(
+                "these effects share users (cov is set): trend_test treats the points as "
+                "independent and would reject too often; test the cohorts of one calendar day, "
+                "or call abteach.trend_test(day, effect, se) knowingly"
+            )
         return trend_test(self.day, self.effect, self.se, **options)
 
     def fit_decay(self, **options) -> DecayFit:
-        """:func:`fit_decay` of these effects on ``day`` (options as there)."""
+        """:func:`fit_decay` of these effects on ``day`` (options as there), with
+        ``cov=self.cov`` (sandwich standard errors) unless ``cov`` is given."""
+        options.setdefault("cov", self.cov)
         return fit_decay(self.day, self.effect, self.se, **options)
 
     def explain(self) -> str:
@@ -70,6 +90,9 @@ class DailyEffects(Record):
             "  effect = mean_treatment - mean_control; SE^2 = sum over arms of " + var,
             f"  {level} CI = effect -/+ z * SE (normal quantile)",
         ]
+        if self.cov is not None:
+            lines.append("  cov: covariance of the effects clustered by user (the days share "
+                         "users); fit_decay uses it for sandwich standard errors")
         if self.effect.ndim == 1:
             for i in sorted({0, self.day.size - 1}):
                 lines.append(
@@ -231,3 +254,126 @@ def daily_effects(
         mean_treatment=m_t, n_control=np.array(n_c), n_treatment=np.array(n_t),
         metric="binary" if binary else "continuous", alpha=alpha,
     )
+
+
+def _user_table(values) -> tuple[np.ndarray, np.ndarray]:
+    """(values with 0 where inactive, active mask) from a users x ages table with NaN gaps."""
+    try:
+        array = np.asarray(values)
+    except (ValueError, TypeError):  # ragged nested sequences
+        array = None
+    numeric = array is not None and array.dtype != bool and (
+        np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating))
+    if not numeric:
+        as_float_array("values", values)  # raises the TypeError that names values
+    active = ~np.isnan(array.astype(float))
+    filled = as_float_array("values", np.where(active, array, 0.0))
+    if filled.ndim < 2:
+        raise ValueError(f"values must have shape (..., users, ages), got shape {filled.shape}")
+    return filled, active
+
+
+def _treated_mask(treated, shape: tuple) -> np.ndarray:
+    """``treated`` (one 0/1 or bool per user) broadcast to ``shape`` (..., users)."""
+    try:
+        raw = np.asarray(treated)
+    except (ValueError, TypeError):  # ragged: as_float_array names it
+        raw = treated
+    array = as_float_array("treated", raw.astype(float) if getattr(raw, "dtype", None) == bool
+                           else raw)
+    bad = (array != 0) & (array != 1)
+    if bad.any():
+        raise ValueError(f"treated must be 0/1 or True/False per user, got "
+                         f"{first_bad(array, bad)}")
+    try:
+        return np.broadcast_to(array == 1, shape)
+    except ValueError:
+        raise ValueError(f"treated must have one value per user (row of values), shape "
+                         f"{shape}, got shape {array.shape}") from None
+
+
+def clustered_daily_effects(values, treated, *, alpha: float = 0.05) -> DailyEffects:
+    r"""Effects by days since first exposure from user-level data, with their covariance
+    clustered by user.
+
+    ``values[..., i, k]`` is user i's metric on its k-th day since first exposure (NaN where
+    the user was not active). Per arm and age k, with :math:`A_k` the active users,
+    :math:`n_k = |A_k|` and :math:`\bar y_k` their mean, the effect and standard error are
+    those of :func:`daily_effects` for a continuous metric (Welch). The points share users,
+    so they are correlated; their covariance, clustered by user, sums over the users of each
+    arm (Liang & Zeger, 1986):
+
+    .. math:: \widehat{Cov}(\hat\Delta_j, \hat\Delta_k) = \sum_{\text{arm}}
+              \sum_{i \in A_j \cap A_k}
+              \frac{(y_{ij} - \bar y_j)(y_{ik} - \bar y_k)}{\sqrt{n_j (n_j - 1)\,n_k (n_k - 1)}},
+
+    with :math:`n - 1` in the denominators so that the diagonal is exactly the squared
+    Welch standard error (the cluster-robust estimator of Cameron & Miller, 2015, with a
+    small-sample factor n / (n - 1) per age and arm). Users in different arms, and different users, are
+    independent: that is all the estimator assumes, whatever the users' persistent traits.
+
+    Parameters
+    ----------
+    values : array, shape (..., users, ages)
+        The metric of each user on each day since first exposure; NaN where the user was not
+        active (``df.pivot(index="user", columns="age", values="value")`` gives this table).
+        Leading axes are separate experiments. At least 2 active users per arm and age.
+    treated : array of bool or 0/1, shape (..., users)
+        The arm of each user (True / 1: treatment).
+    alpha : float
+        The intervals have confidence 1 - alpha.
+
+    Returns
+    -------
+    DailyEffects
+        As :func:`daily_effects` (``day`` = 0, 1, ..., ages - 1, metric "continuous"), with
+        ``cov`` set: :meth:`~DailyEffects.fit_decay` then reports sandwich standard errors.
+
+    References
+    ----------
+    Liang, K.-Y. & Zeger, S. L. (1986), Longitudinal data analysis using generalized linear
+    models, *Biometrika* 73, 13-22.
+    Cameron, A. C. & Miller, D. L. (2015), A practitioner's guide to cluster-robust
+    inference, *Journal of Human Resources* 50, 317-372.
+
+    Examples
+    --------
+    Three users per arm; user 0 of each arm is active on both days:
+
+    >>> nan = float("nan")
+    >>> values = [[1.0, 2.0], [3.0, nan], [2.0, 4.0], [5.0, 6.0], [7.0, nan], [6.0, 9.0]]
+    >>> res = clustered_daily_effects(values, [0, 0, 0, 1, 1, 1])
+    >>> print(res.effect, f"{res.cov[0, 0]:.4f} {res.cov[1, 1]:.4f} {res.cov[0, 1]:.4f}")
+    [4.  4.5] 0.6667 3.2500 0.7217
+    """
+    alpha = check_alpha(alpha)
+    y, active = _user_table(values)
+    is_treated = _treated_mask(treated, y.shape[:-1])
+    ages = y.shape[-1]
+    check_work("5 copies of values (users * ages * experiments)", 5 * y.size)
+    sums = {}
+    for arm, member in (("control", ~is_treated), ("treatment", is_treated)):
+        in_arm = active & member[..., None]
+        n = in_arm.sum(axis=-2)
+        few = n < 2
+        if few.any():
+            raise ValueError(
+                f"values and treated must give at least 2 active users per arm and age, got "
+                f"{int(n[few].flat[0])} in {arm} at age {int(np.argwhere(few)[0][-1])}; "
+                "drop the late ages (values[..., :k]) where few users are that old"
+            )
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.where(in_arm, y, 0.0).sum(axis=-2)
+            r = np.where(in_arm, y - (total / n)[..., None, :], 0.0)
+            sums[arm] = (n, total, (r**2).sum(axis=-2) + total**2 / n)
+            scaled = r / np.sqrt(n * (n - 1.0))[..., None, :]
+            cov_arm = np.swapaxes(scaled, -1, -2) @ scaled
+        if not all(np.isfinite(v).all() for v in sums[arm][1:] + (cov_arm,)):
+            raise ValueError("values are too large for floating point: their sums of squares "
+                             "overflow")
+        cov = cov_arm if arm == "control" else cov + cov_arm
+    effects = daily_effects(np.arange(ages), sums["control"][0], sums["control"][1],
+                            sums["treatment"][0], sums["treatment"][1],
+                            sum_sq_control=sums["control"][2],
+                            sum_sq_treatment=sums["treatment"][2], alpha=alpha)
+    return replace(effects, cov=cov)

@@ -9,10 +9,12 @@ from scipy import stats
 
 from abteach._records import Record, brief as _f, format_number
 from abteach._validate import (
+    as_float_array,
     check_alpha,
     check_nonnegative,
     check_positive,
     check_work,
+    first_bad,
     scalar_or_array,
 )
 from abteach.novelty._series import _EPS, _exp_decay, _interval, _series, _too_large
@@ -98,8 +100,9 @@ class DecayFit(Record):
 
     ``long_run_effect`` (a) has the Wald interval ``ci_low``, ``ci_high``; ``tau`` has the
     profile-likelihood interval ``tau_ci_low``, ``tau_ci_high`` (0 or inf where the data do
-    not bound it within ``tau_bounds``). Where ``identified`` is False the standard errors
-    are inf and the interval for a is the whole line; ``message`` says why.
+    not bound it within ``tau_bounds``), or with ``standard_errors="sandwich"`` (a ``cov``
+    was given) a Wald interval on the log scale. Where ``identified`` is False the standard
+    errors are inf and the interval for a is the whole line; ``message`` says why.
     """
 
     long_run_effect: float | np.ndarray
@@ -119,6 +122,7 @@ class DecayFit(Record):
     message: str
     tau_bounds: tuple[float, float]
     alpha: float
+    standard_errors: str = "independent"
 
     def predict(self, time) -> np.ndarray:
         """Fitted effect a + b exp(-t / tau) at ``time`` >= 0 (shape leading axes + time's)."""
@@ -131,9 +135,12 @@ class DecayFit(Record):
     def explain(self) -> str:
         """Estimates, intervals, the goodness of fit and what to conclude."""
         level = f"{format_number(100 * (1 - self.alpha), 4)}%"
+        sandwich = self.standard_errors == "sandwich"
         head = (
             "Decay fit: effect(t) = a + b exp(-t / tau), weighted least squares (weights "
-            f"1/se^2), tau searched in [{_f(self.tau_bounds[0])}, {_f(self.tau_bounds[1])}]"
+            f"1/se^2), tau searched in [{_f(self.tau_bounds[0])}, {_f(self.tau_bounds[1])}]\n"
+            + ("  standard errors: sandwich, from the given covariance of the points"
+               if sandwich else "  standard errors: the points taken as independent")
         )
         if np.ndim(self.long_run_effect) != 0:
             return "\n".join([f"{np.size(self.long_run_effect)} series. " + head,
@@ -152,9 +159,11 @@ class DecayFit(Record):
             f"  amplitude b = {_f(self.amplitude)} (SE {_f(self.amplitude_se)}): the effect on "
             f"day 0 is a + b = {_f(self.long_run_effect + self.amplitude)} "
             f"({'novelty, fading' if self.amplitude > 0 else 'primacy, growing'})",
-            f"  tau = {_f(self.tau)} days (SE {_f(self.tau_se)}), {level} profile-likelihood "
+            f"  tau = {_f(self.tau)} days (SE {_f(self.tau_se)}), {level} "
+            f"{'log-scale Wald' if sandwich else 'profile-likelihood'} "
             f"CI [{_f(self.tau_ci_low)}, {_f(self.tau_ci_high)}]",
-            f"  goodness of fit: chi-square = {_f(self.chi_square)} on {self.df} df, p = "
+            f"  goodness of fit: {'generalized ' if sandwich else ''}chi-square = "
+            f"{_f(self.chi_square)} on {self.df} df, p = "
             f"{_f(self.fit_pvalue)} (a small p-value: the curve does not describe the points)",
             "  " + self.message,
         ])
@@ -176,10 +185,54 @@ def _tau_bounds(tau_bounds, t: np.ndarray) -> tuple[float, float]:
     return low, high
 
 
-def _information(t, w, b, tau, x):
-    """Information J^T W J of (a, b, tau), shape (..., 3, 3), J the curve's derivatives."""
-    jac = np.stack([np.ones_like(x), x, b[..., None] * x * t / tau[..., None] ** 2], axis=-1)
-    return np.einsum("...ti,...t,...tj->...ij", jac, w, jac)
+def _jacobian(t, b, tau, x):
+    """Derivatives of a + b exp(-t / tau) in (a, b, tau) at each time, shape (..., T, 3)."""
+    return np.stack([np.ones_like(x), x, b[..., None] * x * t / tau[..., None] ** 2], axis=-1)
+
+
+def _check_cov(cov, shape: tuple) -> np.ndarray:
+    """``cov`` as a symmetric positive semi-definite array broadcast to ``shape`` (..., T, T)."""
+    c = as_float_array("cov", cov)
+    size = shape[-1]
+    if c.ndim < 2 or c.shape[-2:] != (size, size):
+        raise ValueError(f"cov must have shape (..., {size}, {size}), one row and column per "
+                         f"point of time, got shape {c.shape}")
+    try:
+        c = np.broadcast_to(c, shape)
+    except ValueError:
+        raise ValueError(f"cov must broadcast against effect's leading axes {shape[:-2]}, got "
+                         f"shape {c.shape}") from None
+    diagonal = np.diagonal(c, axis1=-2, axis2=-1)
+    scale = np.sqrt(np.abs(diagonal[..., :, None] * diagonal[..., None, :]))
+    if not (diagonal > 0).all():
+        raise ValueError("cov must have a positive diagonal (variances), got "
+                         f"{first_bad(diagonal, ~(diagonal > 0))}")
+    asymmetric = np.abs(c - np.swapaxes(c, -1, -2)) > 1e-9 * scale
+    if asymmetric.any():
+        raise ValueError(f"cov must be symmetric, got {first_bad(c, asymmetric)} against "
+                         "its transpose")
+    with np.errstate(all="ignore"):
+        corr = c / scale
+    if not np.isfinite(corr).all() or (np.linalg.eigvalsh(corr)[..., 0] < -1e-9 * size).any():
+        raise ValueError("cov must be a covariance matrix (positive semi-definite), got one "
+                         "with a negative eigenvalue")
+    return c
+
+
+def _sandwich(jac, w, inverse, cov_z):
+    """Covariance of (a, b, tau) when the points have covariance cov_z: (J'WJ)^-1 J'W Sigma W J
+    (J'WJ)^-1, and the residual check r' (M Sigma M')^+ r with M = I - J (J'WJ)^-1 J'W."""
+    weighted = w[..., None] * jac  # W J, (..., T, 3)
+    lever = inverse @ np.swapaxes(weighted, -1, -2)  # (J'WJ)^-1 J'W, (..., 3, T)
+    cov_theta = lever @ cov_z @ np.swapaxes(lever, -1, -2)
+    m = np.eye(jac.shape[-2]) - jac @ lever
+    return cov_theta, m @ cov_z @ np.swapaxes(m, -1, -2)
+
+
+def _generalized_chi_square(residual, cov_residual):
+    """r' V^+ r with V^+ the pseudo-inverse of the residuals' (rank-deficient) covariance."""
+    inverse = np.linalg.pinv(cov_residual, rcond=1e-10, hermitian=True)
+    return np.einsum("...t,...ts,...s->...", residual, inverse, residual)
 
 
 def _covariance(info):
@@ -224,7 +277,7 @@ def _fit_message(at_low, at_high, flat, open_high, bounds) -> str:
             "profile (no decay)")
 
 
-def fit_decay(time, effect, se, *, tau_bounds=None, alpha: float = 0.05) -> DecayFit:
+def fit_decay(time, effect, se, *, cov=None, tau_bounds=None, alpha: float = 0.05) -> DecayFit:
     r"""Fit effect(t) = a + b exp(-t / tau) by weighted least squares; estimate the long run.
 
     Minimizes :math:`\chi^2(a, b, \tau) = \sum_i (y_i - a - b e^{-t_i/\tau})^2 / s_i^2`,
@@ -255,6 +308,28 @@ def fit_decay(time, effect, se, *, tau_bounds=None, alpha: float = 0.05) -> Deca
     ``chi_square`` on n - 3 df checks the fit: the calendar-day curve, a mixture of ages, is
     not of this form, and a small ``fit_pvalue`` says so.
 
+    Correlated points (``cov``). All of the above treats the points as independent. Series
+    pooled over calendar days share returning users: with a persistent user level the points
+    are positively correlated and the interval for a is far too narrow (in
+    ``tests/test_novelty_clustered.py``: 21 days, 40 new users a day, each back on half of
+    the later days, a user level with 3 times the sd of the day-to-day noise: the 95%
+    interval covered a in 75% of 2,000 experiments). Given the
+    covariance matrix :math:`\Sigma` of the effects, e.g. clustered by user from
+    :func:`clustered_daily_effects`, the estimate is unchanged (the same weights) and its
+    covariance is the sandwich of the working-independence estimating equation (Liang &
+    Zeger, 1986; Cameron & Miller, 2015):
+
+    .. math:: \widehat{Var}(\hat a, \hat b, \hat\tau) = B^{-1} J^\top W \Sigma W J B^{-1},
+              \qquad B = J^\top W J.
+
+    Then the interval for tau is the Wald interval on the log scale,
+    :math:`\hat\tau \exp(\pm z\,SE(\hat\tau)/\hat\tau)`, and ``chi_square`` is the
+    generalized residual statistic :math:`r^\top (M \Sigma M^\top)^{+} r`,
+    :math:`M = I - J B^{-1} J^\top W` (:math:`r` the residuals, :math:`^{+}` the
+    pseudo-inverse), again on n - 3 df. Identification is judged from the profile, as
+    without ``cov``. In the experiments above the sandwich interval for a covered 95.9% of
+    10,000 (95.6% with 80 new users a day): slightly conservative.
+
     Parameters
     ----------
     time : array of float, shape (T,)
@@ -262,6 +337,12 @@ def fit_decay(time, effect, se, *, tau_bounds=None, alpha: float = 0.05) -> Deca
     effect, se : array, shape (..., T)
         Effects and standard errors (> 0), e.g. from
         :meth:`SimulatedDailyEffects.by_exposure_day`; leading axes are separate series.
+        The weights of the fit are 1 / se^2.
+    cov : array, shape (..., T, T), optional
+        Covariance matrix of the effects (symmetric, positive semi-definite, positive
+        diagonal), e.g. ``DailyEffects.cov`` from :func:`clustered_daily_effects`. Given, the
+        standard errors and intervals are the sandwich ones above. Default: independent
+        points with standard errors ``se``.
     tau_bounds : (float, float), optional
         Search range for tau, 0 < low < high. Default: a tenth of the smallest gap between
         times, and ten times the time span.
@@ -273,8 +354,18 @@ def fit_decay(time, effect, se, *, tau_bounds=None, alpha: float = 0.05) -> Deca
     DecayFit
         ``long_run_effect``, ``long_run_se``, ``ci_low``, ``ci_high``, ``amplitude``,
         ``amplitude_se``, ``tau``, ``tau_se``, ``tau_ci_low``, ``tau_ci_high``,
-        ``chi_square``, ``df``, ``fit_pvalue``, ``identified``, ``message``, with
+        ``chi_square``, ``df``, ``fit_pvalue``, ``identified``, ``message``,
+        ``standard_errors`` ("independent", or "sandwich" with ``cov``), with
         :meth:`~DecayFit.predict` and :meth:`~DecayFit.explain`.
+
+    References
+    ----------
+    Bates, D. M. & Watts, D. G. (1988), *Nonlinear Regression Analysis and Its
+    Applications*, Wiley, sections 2.3 and 6.1.
+    Liang, K.-Y. & Zeger, S. L. (1986), Longitudinal data analysis using generalized linear
+    models, *Biometrika* 73, 13-22.
+    Cameron, A. C. & Miller, D. L. (2015), A practitioner's guide to cluster-robust
+    inference, *Journal of Human Resources* 50, 317-372.
 
     Notes
     -----
@@ -296,6 +387,8 @@ def fit_decay(time, effect, se, *, tau_bounds=None, alpha: float = 0.05) -> Deca
     alpha = check_alpha(alpha)
     t, z, w, s_min = _series(time, effect, se, minimum=4, what="for a 3-parameter curve",
                              nonnegative_time=True)
+    if cov is not None:
+        cov = _check_cov(cov, z.shape + z.shape[-1:])
     check_work(f"{_GRID} tau values * {z.size // t.size:,} series", _GRID * (z.size // t.size))
     bounds = _tau_bounds(tau_bounds, t)
     log_low, log_high = np.log(bounds[0]), np.log(bounds[1])
@@ -317,17 +410,30 @@ def fit_decay(time, effect, se, *, tau_bounds=None, alpha: float = 0.05) -> Deca
         b, chi_square, x = _profile_at(t, w, z_c, szz, log_tau)
         a = z_mean - b * (w * x).sum(axis=-1) / total
         tau = np.exp(log_tau)
-        regular, cov = _covariance(_information(t, w, b, tau, x))
+        jac = _jacobian(t, b, tau, x)
+        regular, inverse = _covariance(np.einsum("...ti,...t,...tj->...ij", jac, w, jac))
         tau_low, tau_high = _tau_interval(profile, profile_grid, grid, log_tau, chi_square,
                                           stats.chi2.isf(alpha, 1))
         at_low = log_tau - log_low < _AT_BOUND
         at_high = log_high - log_tau < _AT_BOUND
         flat = ~regular | ((tau_low == 0) & np.isinf(tau_high))
         identified = ~(at_low | at_high | flat)
+        open_high = identified & np.isinf(tau_high)
+        cov_theta = inverse
+        if cov is not None:  # sandwich: the points' covariance in units of s_min^2
+            cov_theta, cov_residual = _sandwich(jac, w, inverse, cov / (s_min**2)[..., None, None])
+            chi_square = _generalized_chi_square(z - a[..., None] - b[..., None] * x,
+                                                 cov_residual)
+            if not (np.isfinite(cov_theta).all() and np.isfinite(chi_square).all()):
+                raise ValueError("cov is too large relative to se**2 for floating point: the "
+                                 "sandwich overflows; give both in the same unit")
         se_a, se_b, se_tau = (
-            np.where(identified, np.sqrt(np.maximum(cov[..., i, i], 0.0)) * unit, np.inf)
+            np.where(identified, np.sqrt(np.maximum(cov_theta[..., i, i], 0.0)) * unit, np.inf)
             for i, unit in enumerate((s_min, s_min, 1.0))
         )
+        if cov is not None:  # Wald interval on the log scale, where tau's estimate is closer
+            spread = np.exp(stats.norm.isf(alpha / 2) * se_tau / tau)  # to normal
+            tau_low, tau_high = tau / spread, tau * spread
         a, b = a * s_min, b * s_min
         low, high = _interval(a, se_a, "two-sided", alpha)
         low, high = np.where(identified, low, -np.inf), np.where(identified, high, np.inf)
@@ -351,7 +457,8 @@ def fit_decay(time, effect, se, *, tau_bounds=None, alpha: float = 0.05) -> Deca
         df=df,
         fit_pvalue=scalar_or_array(stats.chi2.sf(chi_square, df)),
         identified=bool(identified) if identified.ndim == 0 else identified,
-        message=_fit_message(at_low, at_high, flat, identified & np.isinf(tau_high), bounds),
+        message=_fit_message(at_low, at_high, flat, open_high, bounds),
         tau_bounds=bounds,
         alpha=alpha,
+        standard_errors="independent" if cov is None else "sandwich",
     )

@@ -16,14 +16,22 @@ from abteach._validate import (
     check_closed_unit,
     check_count,
     check_int,
+    check_nonnegative,
     check_positive,
     check_scalar,
     check_work,
 )
 from abteach.novelty._series import _exp_decay
-from abteach.novelty.daily import DailyEffects, daily_effects
+from abteach.novelty.daily import DailyEffects, clustered_daily_effects, daily_effects
 
-__all__ = ["METRICS", "PROFILES", "SimulatedDailyEffects", "simulate_daily_effects"]
+__all__ = [
+    "METRICS",
+    "PROFILES",
+    "SimulatedDailyEffects",
+    "SimulatedUserDays",
+    "simulate_daily_effects",
+    "simulate_user_days",
+]
 
 PROFILES = ("novelty", "primacy", "stable")
 METRICS = ("binary", "continuous")
@@ -360,4 +368,170 @@ def simulate_daily_effects(
         true_effect_by_exposure_day=curve, true_effect_by_calendar_day=calendar,
         new_users=new, metric=metric, profile=profile, long_run_effect=a,
         amplitude=amplitude, tau=tau, baseline=baseline, sd=sd, return_rate=r,
+    )
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class SimulatedUserDays(Record):
+    """User-level simulated experiments: one row per user, one column per day since first
+    exposure.
+
+    ``values[..., i, k]`` is user i's metric on its k-th day since first exposure, NaN where
+    the user was not active (or the experiment ended first); ``treated[..., i]`` its arm;
+    ``arrival[i]`` the calendar day it arrived (the same in every experiment).
+    ``true_effect_by_exposure_day[k]`` is a + b exp(-k / tau).
+    """
+
+    values: np.ndarray
+    treated: np.ndarray
+    arrival: np.ndarray
+    true_effect_by_exposure_day: np.ndarray
+    profile: str
+    long_run_effect: float
+    amplitude: float
+    tau: float | None
+    baseline: float
+    sd: float
+    user_sd: float
+    return_rate: float
+
+    @property
+    def n_days(self) -> int:
+        """Length of the experiment in days."""
+        return self.values.shape[-1]
+
+    def by_exposure_day(self, *, max_day: int | None = None) -> DailyEffects:
+        """Effects by days since first exposure 0, ..., ``max_day`` (default: all), with their
+        covariance clustered by user (:func:`clustered_daily_effects`)."""
+        days = self.n_days if max_day is None else check_int("max_day", max_day,
+                                                              minimum=0) + 1
+        if days > self.n_days:
+            raise ValueError(f"max_day must be < n_days = {self.n_days}, got {max_day!r}")
+        return clustered_daily_effects(self.values[..., :days], self.treated)
+
+    def explain(self) -> str:
+        """The simulated truth in words and numbers."""
+        shape = self.values.shape[:-2]
+        curve = ("b = 0 (stable)" if self.tau is None else
+                 f"b = {'+' if self.profile == 'novelty' else '-'}{_f(self.amplitude)}, tau = "
+                 f"{_f(self.tau)} days ({self.profile})")
+        return "\n".join([
+            f"Simulated users over {self.n_days} days"
+            + (f", {shape[0]} experiments" if shape else ""),
+            f"  {self.arrival.size} users arrive ({self.arrival.size // self.n_days} per day), "
+            f"each to treatment with probability 1/2; each returns on any later day with "
+            f"probability {_f(self.return_rate)}",
+            f"  value = baseline {_f(self.baseline)} + user level (sd {_f(self.user_sd)}, "
+            f"persistent) + day noise (sd {_f(self.sd)}) + effect if treated",
+            f"  effect on a user's k-th day since first exposure: a + b exp(-k / tau), a = "
+            f"{_f(self.long_run_effect)}, {curve}",
+        ])
+
+
+def simulate_user_days(
+    *,
+    profile: str,
+    long_run_effect: float,
+    amplitude: float = 0.0,
+    tau: float | None = None,
+    baseline: float,
+    sd: float,
+    user_sd: float,
+    n_days: int,
+    new_users_per_day: int,
+    return_rate: float,
+    n_experiments: int | None = None,
+    rng,
+) -> SimulatedUserDays:
+    r"""Simulate experiments user by user, with a persistent user level and returning users.
+
+    ``new_users_per_day`` users arrive on each of ``n_days`` days, each assigned to
+    treatment with probability 1/2 and active on its arrival day; on every later day of
+    the experiment it comes back with probability ``return_rate``, independently. User i
+    has a persistent level :math:`u_i \sim N(0, \text{user\_sd}^2)`, and on its k-th day
+    since first exposure, if active, the value
+
+    .. math:: y_{ik} = \text{baseline} + u_i + \Delta(k)\,[i \text{ treated}] + e_{ik},
+              \qquad e_{ik} \sim N(0, \text{sd}^2), \qquad \Delta(k) = a + b\,e^{-k/\tau},
+
+    with b as in :func:`simulate_daily_effects`. Unlike that simulator, where every
+    (calendar day, age) cell is drawn independently, a returning user carries its level
+    into every age at which it is active: the points of a by-age series share users and
+    are positively correlated (correlation :math:`\text{user\_sd}^2 / (\text{user\_sd}^2 +
+    \text{sd}^2)` between two days of one user), as in real logs.
+
+    Parameters
+    ----------
+    profile : {"novelty", "primacy", "stable"}
+    long_run_effect, amplitude, tau
+        The effect curve, as in :func:`simulate_daily_effects`.
+    baseline : float
+        Control mean.
+    sd : float
+        Standard deviation of the day-to-day noise (> 0).
+    user_sd : float
+        Standard deviation of the persistent user level (>= 0; 0: no persistent level).
+    n_days : int
+        Length of the experiment (>= 2).
+    new_users_per_day : int
+        Users arriving each day (>= 2).
+    return_rate : float
+        Probability, in [0, 1], that a user is active on a given later day.
+    n_experiments : int, optional
+        None: one experiment; an integer: that many along a leading axis.
+        ``3 * n_experiments * n_days**2 * new_users_per_day`` may be at most 2**28.
+    rng : numpy.random.Generator or int
+
+    Returns
+    -------
+    SimulatedUserDays
+        ``values`` (..., users, n_days) with NaN where inactive, ``treated``, ``arrival``,
+        the true curve, and :meth:`~SimulatedUserDays.by_exposure_day`.
+
+    Examples
+    --------
+    >>> sim = simulate_user_days(profile="novelty", long_run_effect=0.2, amplitude=1.0, tau=3,
+    ...                          baseline=10, sd=1, user_sd=2, n_days=7, new_users_per_day=50,
+    ...                          return_rate=0.5, rng=1)
+    >>> sim.values.shape
+    (350, 7)
+    >>> print(sim.true_effect_by_exposure_day[[0, 6]].round(4))
+    [1.2    0.3353]
+    """
+    profile = check_choice("profile", profile, PROFILES)
+    a = check_scalar("long_run_effect", as_float_array("long_run_effect", long_run_effect))
+    amplitude = check_scalar("amplitude", as_float_array("amplitude", amplitude))
+    if amplitude < 0:
+        raise ValueError(f"amplitude must be >= 0 (the profile sets the sign of b), got "
+                         f"{amplitude!r}")
+    days = check_int("n_days", n_days, minimum=2)
+    new = check_int("new_users_per_day", new_users_per_day, minimum=2)
+    lead = () if n_experiments is None else (check_int("n_experiments", n_experiments,
+                                                       minimum=1),)
+    check_work("3 * n_experiments * n_days**2 * new_users_per_day",
+               3 * (lead[0] if lead else 1) * days**2 * new)
+    curve, tau = _effect_curve(profile, a, amplitude, tau, days)
+    baseline = check_scalar("baseline", as_float_array("baseline", baseline))
+    sd = check_scalar("sd", check_positive("sd", sd))
+    user_sd = check_scalar("user_sd", check_nonnegative("user_sd", user_sd))
+    r = check_scalar("return_rate", check_closed_unit("return_rate", return_rate))
+    generator = as_generator(rng)
+
+    arrival = np.repeat(np.arange(days), new)
+    age = np.arange(days)
+    observed = age[None, :] <= days - 1 - arrival[:, None]  # (users, ages)
+    users = lead + (arrival.size,)
+    treated = generator.random(users) < 0.5
+    level = generator.normal(0.0, user_sd, users)
+    returns = (age == 0) | (generator.random(users + (days,)) < r)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = (baseline + level[..., None] + np.where(treated[..., None], curve, 0.0)
+                  + generator.normal(0.0, sd, users + (days,)))
+    if not np.isfinite(values).all():
+        raise ValueError("baseline, long_run_effect, amplitude, sd and user_sd are too large "
+                         "for floating point: the simulated values overflow")
+    return SimulatedUserDays(
+        values=np.where(observed & returns, values, np.nan), treated=treated, arrival=arrival,
+        true_effect_by_exposure_day=curve, profile=profile, long_run_effect=a,
+        amplitude=amplitude, tau=tau, baseline=baseline, sd=sd, user_sd=user_sd, return_rate=r,
     )

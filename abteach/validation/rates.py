@@ -56,7 +56,7 @@ from abteach.interference import (
     switchback_test,
 )
 from abteach.multiple import error_rates, multiple_tests, simulate_pvalues
-from abteach.novelty import simulate_daily_effects, trend_test_power
+from abteach.novelty import simulate_daily_effects, simulate_user_days, trend_test_power
 from abteach.power import power_means, power_proportions, sample_size_means, sample_size_proportions
 from abteach.sequential import (
     boundaries,
@@ -518,6 +518,21 @@ def _ratio_power(runs, gen):
         arms += [clicks + shift * views, views]
     return _reject_rate(ratio_metric_test(*arms).pvalue)
 
+_USERS = dict(profile="novelty", long_run_effect=0.2, amplitude=2.0, tau=3.0, baseline=10.0,
+              sd=1.0, user_sd=3.0, n_days=21, new_users_per_day=40, return_rate=0.5)
+_USER_BATCH = 200  # experiments simulated at once (about 140 MB)
+
+
+def _decay_clustered_coverage(runs, gen):
+    covered = 0
+    for size in [_USER_BATCH] * (runs // _USER_BATCH) + [runs % _USER_BATCH] * (
+            runs % _USER_BATCH > 0):
+        sim = simulate_user_days(**_USERS, n_experiments=size, rng=gen)
+        fit = sim.by_exposure_day(max_day=17).fit_decay()
+        covered += size * _cover_rate(fit.ci_low, fit.ci_high, _USERS["long_run_effect"])
+    return covered / runs
+
+
 #: The registry of every promised error rate of abteach that the appendix and the tests measure.
 ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("z-test, two proportions (p = 0.10, 5,000 per arm)", "ztest_proportions",
@@ -626,6 +641,9 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("Lan-DeMets OBF, final look over-runs the plan (t = 1.15)",
                    "sequential_analysis", "type I error = alpha", "equal", ALPHA, 20_000,
                    _overrun_type_i),
+    ErrorRateCheck("decay fit, long-run a, returning users, clustered by user",
+                   "clustered_daily_effects, fit_decay", "CI coverage = 1 - alpha", "equal",
+                   1 - ALPHA, 2_400, _decay_clustered_coverage),
 )
 
 

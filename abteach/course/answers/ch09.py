@@ -1,9 +1,9 @@
 """Answer key of chapter 9, Novelty and primacy effects (``solutions/09_novelty.ipynb``).
 
 Every expected value is computed with abteach when first needed; typical wrong answers are
-recomputed the same way so that each gets its own hint. The experiments of exercises 09.3 and
-09.5 are simulated here with the designs and seeds the notebook states; if the two ever differ,
-the solution notebook's checks fail.
+recomputed the same way so that each gets its own hint. The experiments of exercises 09.3,
+09.5 and 09.8 are simulated here with the designs and seeds the notebook states; if the two
+ever differ, the solution notebook's checks fail.
 """
 
 from __future__ import annotations
@@ -31,6 +31,12 @@ LONG_RUN_SEED = 9
 POWER_DESIGN = dict(profile="novelty", long_run_effect=0.01, amplitude=0.012, tau=4.0,
                     baseline=0.20, n_days=14, new_users_per_day=3_000, return_rate=0.5)
 POWER_RUNS, POWER_SEED = 2_000, 11
+
+# 09.8: a two-week user-level experiment with returning users and persistent levels, seed 19.
+USER_DESIGN = dict(profile="novelty", long_run_effect=0.3, amplitude=1.5, tau=3.0,
+                   baseline=10.0, sd=2.0, user_sd=4.0, n_days=14, new_users_per_day=150,
+                   return_rate=0.5)
+USER_SEED = 19
 
 
 def _trend(**options) -> abt.TrendTest:
@@ -72,6 +78,17 @@ def _power_simulation() -> abt.SimulatedDailyEffects:
 
 def _power(**options) -> float:
     return abt.trend_test_power(_power_simulation(), **options).power
+
+
+@lru_cache(maxsize=1)
+def _user_series() -> abt.DailyEffects:
+    return abt.simulate_user_days(**USER_DESIGN, rng=USER_SEED).by_exposure_day()
+
+
+def _user_fit(clustered: bool = True) -> abt.DecayFit:
+    series = _user_series()
+    return abt.fit_decay(series.day, series.effect, series.se,
+                         cov=series.cov if clustered else None)
 
 
 EXERCISES = (
@@ -216,6 +233,29 @@ EXERCISES = (
                 "d": "A changing effect does not invalidate the experiment: the per-age curve and "
                 "the identified long-run estimate are exactly what it measured. Report them.",
             },
+        ),
+    ),
+    Exercise(
+        "09.8",
+        "clustered_se",
+        Number(
+            lambda: _user_fit().long_run_se,
+            rtol=1e-4,
+            hint="sim.by_exposure_day() returns the effects by age with their covariance "
+            "clustered by user (abt.clustered_daily_effects); its .fit_decay() passes that "
+            "covariance on (fit_decay(..., cov=...)). Store the fit's long_run_se.",
+            mistakes=[
+                (lambda: _user_fit(clustered=False).long_run_se, "That is the standard error "
+                 "that treats the ages as independent (fit_decay(day, effect, se) without cov). "
+                 "The ages share returning users; pass cov=series.cov, or call "
+                 "series.fit_decay()."),
+                (lambda: 1.959964 * _user_fit().long_run_se, "That is the half-width of the 95% "
+                 "interval (1.96 SE); store the standard error itself."),
+                (lambda: _user_fit().amplitude_se, "That is the standard error of the amplitude "
+                 "b; the long-run effect is a (long_run_se)."),
+                (lambda: _user_fit().tau_se, "That is the standard error of tau; the long-run "
+                 "effect is a (long_run_se)."),
+            ],
         ),
     ),
 )
