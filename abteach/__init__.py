@@ -60,7 +60,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "novelty": (
         "DailyEffects", "DecayFit", "SimulatedDailyEffects", "TrendTest", "TrendTestPower",
         "daily_effects", "fit_decay", "simulate_daily_effects", "trend_test",
-        "trend_test_power",
+        "trend_test_power", "ExposureEffects", "exposure_effects", "window_effects",
     ),
     "power": (
         "duration_days", "mde_proportions", "power_means", "power_proportions",

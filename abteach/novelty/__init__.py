@@ -22,11 +22,15 @@ function                            question
 :func:`trend_test`                  does the effect change over time? (weighted LS slope)
 :func:`fit_decay`                   where does it settle? (a + b exp(-t/tau), long-run a)
 :func:`trend_test_power`            how often does the trend test detect a given decay?
+:func:`exposure_effects`            effect by days since first exposure from user-day rows,
+                                    trend test with users as clusters
+:func:`window_effects`              arrival cohorts compared over a fixed per-user window
 ==================================  ========================================================
 
 One module per question: ``simulate`` (:func:`simulate_daily_effects`), ``daily``
 (:func:`daily_effects`), ``trend`` (:func:`trend_test`), ``decay`` (:func:`fit_decay`) and
-``power`` (:func:`trend_test_power`); ``_series`` holds the checks and weights they share.
+``power`` (:func:`trend_test_power`), ``exposure`` (:func:`exposure_effects`,
+:func:`window_effects`: user-day rows); ``_series`` holds the checks and weights they share.
 
 Calendar day or day since first exposure?
 -----------------------------------------
@@ -82,6 +86,12 @@ Wiley, ch. 2 and 6 (Wald and profile-likelihood intervals).
 
 from abteach.novelty.daily import DailyEffects, daily_effects
 from abteach.novelty.decay import DecayFit, fit_decay
+from abteach.novelty.exposure import (
+    SCALES_EXPOSURE,
+    ExposureEffects,
+    exposure_effects,
+    window_effects,
+)
 from abteach.novelty.power import TrendTestPower, trend_test_power
 from abteach.novelty.simulate import (
     METRICS,
@@ -95,14 +105,18 @@ __all__ = [
     "METRICS",
     "PROFILES",
     "SCALES",
+    "SCALES_EXPOSURE",
     "DailyEffects",
     "DecayFit",
+    "ExposureEffects",
     "SimulatedDailyEffects",
     "TrendTest",
     "TrendTestPower",
     "daily_effects",
+    "exposure_effects",
     "fit_decay",
     "simulate_daily_effects",
     "trend_test",
     "trend_test_power",
+    "window_effects",
 ]
