@@ -132,3 +132,36 @@ def test_design_characteristics_match_sas_seqdesign():
     assert 100 * sas.inflation_factor == pytest.approx(118.3143, abs=2e-4)
     assert 100 * sas.expected_n_h0 == pytest.approx(115.6074, abs=2e-4)
     assert 100 * sas.expected_n_h1 == pytest.approx(69.74805, abs=2e-4)
+
+
+def test_overrun_final_boundary_by_multivariate_normal():
+    """10.8: the final look of an over-run (t = 0.30, 0.65, 1.15 of the planned maximum) spends
+    all the alpha left: P(|Z_1| < b_1, |Z_2| < b_2, |Z_3| < b_3) = 0.95 by scipy's multivariate
+    normal CDF with corr sqrt(t_i / t_j), b_3 solved here by Brent's method; the hindsight,
+    planned and capped answers are recognised as mistakes."""
+    exercise = _exercise("10.8")
+    users = np.array(ch10.PUBLIC_INPUTS["10.8"]["users"], dtype=float)
+    t = users / ch10.OVERRUN_MAX
+    corr = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
+
+    def inside(bounds):
+        b = np.asarray(bounds, dtype=float)
+        mvn = stats.multivariate_normal(np.zeros(b.size), corr[: b.size, : b.size], abseps=1e-10,
+                                        releps=1e-10, maxpts=4_000_000)
+        return mvn.cdf(b, lower_limit=-b, rng=np.random.default_rng(5))
+
+    spent = abt.alpha_spending(t[:2], method="ld-obf")
+    b1 = stats.norm.isf(spent[0] / 2)
+    b2 = optimize.brentq(lambda b: 1 - inside([b1, b]) - spent[1], 1.5, 6.0,
+                         xtol=1e-9)
+    b3 = optimize.brentq(lambda b: 1 - inside([b1, b2, b]) - 0.05, 1.5, 4.0, xtol=1e-9)
+    expected = float(_expected("10.8"))
+    assert expected == pytest.approx(b3, abs=5e-5)
+    assert exercise.evaluate(b3).status == CORRECT
+    hindsight = abt.sequential_analysis(np.zeros(3), users / users[-1],
+                                        abt.boundaries(3, method="ld-obf")).critical_values[-1]
+    for wrong, word in ((hindsight, "hindsight"),
+                        (abt.boundaries(3, method="ld-obf").critical_values[-1], "plan's last"),
+                        (stats.norm.isf(0.025), "fixed test")):
+        result = exercise.evaluate(float(wrong))
+        assert result.status == INCORRECT and word in result.message, result.message

@@ -265,7 +265,7 @@ VALID_CALLS: dict[str, dict | object] = {
     "peeking_false_positive_rate": dict(looks=3),
     "sequential_analysis": lambda: dict(z_values=[1.0, 2.0, 2.5],
                                         information_fractions=[1 / 3, 2 / 3, 1.0],
-                                        design=design()),
+                                        design=design(), final=False),
     "simulate_peeking": dict(n_experiments=20, n_looks=3, rng=1),
     "simulate_z_streams": dict(n_experiments=5, looks=3, rng=1),
     # simulate

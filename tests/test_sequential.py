@@ -691,6 +691,141 @@ def test_sequential_analysis_checks_input():
         sequential_analysis([np.nan], [1 / 3], d)
 
 
+# --- the planned maximum, over-runs and under-runs -------------------------------------------
+
+# Users at the end of each day in the capstone (book/13_capstone.ipynb, section 13.6) and its
+# planned maximum: spec.required_sample_size() = 12,966 per arm, 25,932 in all.
+CAPSTONE_USERS = np.array([1953, 3971, 5976, 7945, 9942, 11985, 13978, 15960, 17954, 19995,
+                           21967, 23967, 26004, 28000])
+CAPSTONE_MAX = 25_932
+
+
+def test_capstone_look_8_with_the_planned_maximum():
+    """Issue 13, error 3: with the planned maximum, look 8 of the capstone's 14-look ld-obf
+    design has t = 0.615 and boundary 2.694; the hindsight fractions (users / final users) put
+    it at t = 0.570 with boundary 2.808, a different test. Look 13 over-runs (t = 1.0028) and
+    is accepted as the final analysis; a look after it is refused."""
+    design = boundaries(14, method="ld-obf")
+    planned = sequential_analysis(np.zeros(8), CAPSTONE_USERS[:8] / CAPSTONE_MAX, design)
+    assert round(planned.information_fractions[-1], 3) == 0.615
+    assert round(planned.critical_values[-1], 3) == 2.694
+    hindsight = sequential_analysis(np.zeros(8), CAPSTONE_USERS[:8] / CAPSTONE_USERS[-1],
+                                    design)
+    assert round(hindsight.critical_values[-1], 3) == 2.808
+    assert abs(planned.critical_values[-1] - hindsight.critical_values[-1]) > 0.1
+    # Independently: the first look alone spends alpha(t_1), so b_1 = z_(1 - alpha(t_1) / 2).
+    t1 = CAPSTONE_USERS[0] / CAPSTONE_MAX
+    per_side = 2 * stats.norm.sf(stats.norm.isf(0.025 / 2) / math.sqrt(t1))
+    assert planned.critical_values[0] == pytest.approx(stats.norm.isf(per_side), abs=1e-9)
+    final = sequential_analysis(np.zeros(13), CAPSTONE_USERS[:13] / CAPSTONE_MAX, design)
+    assert round(final.information_fractions[-1], 4) == 1.0028 and final.final
+    assert final.decision.startswith("stop at the final look 13")
+    assert "final analysis" in final.explain()
+    with pytest.raises(ValueError, match=r"information_fractions may reach 1 .* only at the "
+                       r"last look given.*1\.0027\d* at index 12"):
+        sequential_analysis(np.zeros(14), CAPSTONE_USERS / CAPSTONE_MAX, design)
+
+
+def _mvn_two_sided_inside(bounds, fractions):
+    """P(|Z_k| < b_k for every k) by scipy's multivariate normal CDF, corr sqrt(t_i / t_j)."""
+    t = np.asarray(fractions, dtype=float)
+    cov = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
+    b = np.asarray(bounds, dtype=float)
+    mvn = stats.multivariate_normal(mean=np.zeros(t.size), cov=cov, abseps=1e-9, releps=1e-9,
+                                    maxpts=2_000_000)
+    return mvn.cdf(b, lower_limit=-b, rng=np.random.default_rng(3))
+
+
+@pytest.mark.parametrize("fractions, final", [([0.4, 0.7, 1.15], False),
+                                               ([0.35, 0.85], True),
+                                               ([0.5, 1.3], False)])
+def test_final_critical_value_by_multivariate_normal(fractions, final):
+    """The final look spends all the alpha left: P(no earlier crossing, cross at K) =
+    alpha - alpha(t_{K-1}), i.e. P(no crossing at all) = 1 - alpha, checked by scipy's
+    multivariate normal CDF with the correlations sqrt(t_i / t_j) of the actual fractions;
+    the final boundary is solved here from scratch by Brent's method on that CDF."""
+    design = boundaries(3, method="ld-obf")
+    res = sequential_analysis(np.zeros(len(fractions)), fractions, design, final=final)
+    assert res.final
+    interim = res.critical_values[:-1]
+    assert _mvn_two_sided_inside(res.critical_values, fractions) == pytest.approx(0.95, abs=2e-6)
+    b_final = brentq(lambda b: _mvn_two_sided_inside(np.r_[interim, b], fractions) - 0.95,
+                     1.0, 4.0, xtol=1e-9)
+    assert res.critical_values[-1] == pytest.approx(b_final, abs=2e-5)
+    # The interim boundaries spend the design's alpha(t) at the observed fractions.
+    spent = alpha_spending(fractions[:-1], method="ld-obf")
+    assert 1 - _mvn_two_sided_inside(interim, fractions[:-1]) == pytest.approx(spent[-1],
+                                                                                abs=2e-6)
+
+
+def test_final_critical_value_by_monte_carlo():
+    """Brute force: 2,000,000 seeded streams with the last look at 1.2 times the plan; the
+    crossing rate of the returned boundaries is alpha within 4.5 standard errors (0.0007)."""
+    fractions = [0.25, 0.5, 0.75, 1.2]
+    res = sequential_analysis(np.zeros(4), fractions, boundaries(4, method="ld-obf"))
+    gen = np.random.default_rng(20261207)
+    runs, hits = 2_000_000, 0
+    for _ in range(4):
+        steps = gen.standard_normal((runs // 4, 4)) * np.sqrt(np.diff(fractions, prepend=0))
+        z = np.cumsum(steps, axis=1) / np.sqrt(fractions)
+        hits += int((np.abs(z) >= res.critical_values).any(axis=1).sum())
+    se = math.sqrt(0.05 * 0.95 / runs)
+    assert abs(hits / runs - 0.05) <= 4.5 * se
+
+
+@pytest.mark.parametrize("fractions, final", [([0.3, 0.6, 0.9, 1.15], False),
+                                               ([0.3, 0.6, 0.85], True)])
+def test_overrun_and_underrun_type_i_error_is_alpha(fractions, final):
+    """Seeded simulation, 40,000 experiments under H0 (band +- 4.5 SE = +- 0.49 points, so a
+    one-point miss is caught): the over-run (final t = 1.15) and the under-run (final t = 0.85,
+    final=True) both reject in 5% of experiments. Without final=True the under-run spends only
+    alpha(0.85) and its rate is measurably below 5%."""
+    design = boundaries(4, method="ld-obf")
+    runs = 40_000
+    z = simulate_z_streams(runs, fractions, rng=np.random.default_rng(11))
+    res = sequential_analysis(np.zeros(len(fractions)), fractions, design, final=final)
+    rate = float((np.abs(z) >= res.critical_values).any(axis=1).mean())
+    assert abs(rate - 0.05) <= 4.5 * math.sqrt(0.05 * 0.95 / runs)
+    if final:
+        short = sequential_analysis(np.zeros(3), fractions, design)
+        assert not short.final
+        low = float((np.abs(z) >= short.critical_values).any(axis=1).mean())
+        assert low < 0.05 - 4.5 * math.sqrt(0.05 * 0.95 / runs)
+
+
+def test_overrun_rules():
+    """Fixed designs refuse over-runs and early ends; a fraction of 1 ends the experiment;
+    final must be a bool; the over-run is bounded by MAX_OVERRUN."""
+    obf = boundaries(3, method="obf")
+    with pytest.raises(ValueError, match="fixes its looks in advance, over-runs included"):
+        sequential_analysis([1.0, 1.0, 1.0], [1 / 3, 2 / 3, 1.1], obf)
+    with pytest.raises(ValueError, match="final=True ends the experiment at look 2 of 3"):
+        sequential_analysis([1.0, 1.0], [1 / 3, 2 / 3], obf, final=True)
+    assert sequential_analysis([1.0, 1.0, 1.0], [1 / 3, 2 / 3, 1.0], obf, final=True).final
+    with pytest.raises(TypeError, match="final must be True or False, got 1"):
+        sequential_analysis([1.0], [0.5], boundaries(3, method="ld-obf"), final=1)
+    with pytest.raises(ValueError, match=r"information_fractions must lie in \(0, 10\]"):
+        sequential_analysis([1.0, 1.0], [0.5, 11.0], boundaries(3, method="ld-obf"))
+    with pytest.raises(ValueError, match=r"at index 1 followed by 1 later look"):
+        sequential_analysis([1.0, 1.0, 1.0], [0.5, 1.0, 1.2], boundaries(3, method="ld-obf"))
+    # Planned looks without final keep the planned boundaries; t = 1 at the plan's last look
+    # gives the same boundary as spending the rest.
+    ld = boundaries(3, method="ld-pocock")
+    res = sequential_analysis([0.0, 0.0, 0.0], [1 / 3, 2 / 3, 1.0], ld)
+    np.testing.assert_allclose(res.critical_values, ld.critical_values, atol=1e-9)
+    # Under-run of a one-sided hsd design: total alpha spent is alpha.
+    one = boundaries(3, method="hsd", gamma=-4.0, alternative="larger")
+    early = sequential_analysis([0.0, 0.0], [0.4, 0.8], one, final=True)
+    up = crossing_probabilities(boundaries([0.4, 0.8], method="user", cumulative_alpha=[
+        alpha_spending([0.4], method="hsd", gamma=-4.0, alternative="larger")[0], 0.05],
+        alternative="larger"), 0.0).upper
+    assert early.critical_values[-1] == pytest.approx(
+        boundaries([0.4, 0.8], method="user", cumulative_alpha=[
+            alpha_spending([0.4], method="hsd", gamma=-4.0, alternative="larger")[0], 0.05],
+            alternative="larger").critical_values[-1], abs=1e-9)
+    assert up.sum() == pytest.approx(0.05, abs=1e-9)
+
+
 # --- always-valid inference ------------------------------------------------------------------
 
 
@@ -1070,7 +1205,8 @@ PUBLIC = {
     "simulate_peeking": (simulate_peeking, dict(n_experiments=100, n_looks=5, alpha=0.05,
                                                 rng=1, drift=0.5)),
     "sequential_analysis": (sequential_analysis, dict(
-        z_values=[1.0, 2.0], information_fractions=[1 / 3, 2 / 3], design=DESIGN)),
+        z_values=[1.0, 2.0], information_fractions=[1 / 3, 2 / 3], design=DESIGN,
+        final=False)),
     "msprt": (msprt, dict(estimates=[0.1, 0.2], variances=[0.01, 0.005], tau2=0.01,
                           alpha=0.05, null=0.0)),
     "compare_designs": (compare_designs, dict(n_experiments=50, looks=3, drift=2.8, alpha=0.05,

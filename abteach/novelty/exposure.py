@@ -71,6 +71,11 @@ class ExposureEffects(Record):
     scale: str
     alpha: float
 
+    @property
+    def day(self) -> np.ndarray:
+        """``x`` under the name :func:`~abteach.effect_over_time` reads."""
+        return self.x
+
     def to_frame(self) -> pd.DataFrame:
         """One row per point: x, effect, se, interval, means and users per arm."""
         names = ("x", "effect", "se", "ci_low", "ci_high", "mean_control", "mean_treatment",

@@ -24,8 +24,9 @@ Three honest ways to look early:
 Conventions
 -----------
 Z_k is the z-statistic (treatment minus control) at look k, computed from all data so far; t_k
-in (0, 1] is the information fraction (share of the planned maximum sample size, for a
-difference in means or proportions). Under an alternative, E[Z_k] = drift * sqrt(t_k): the
+is the information fraction: the share of the *planned* maximum sample size (for a difference
+in means or proportions), in (0, 1] for a design; when monitoring, the final look may over-run
+it (t_K > 1, :func:`sequential_analysis` then spends all the alpha left). Under an alternative, E[Z_k] = drift * sqrt(t_k): the
 **drift** is the expected z-statistic at full information, delta / SE(delta-hat at t = 1).
 Two-sided designs spend alpha/2 per side, symmetrically (the convention of gsDesign, rpact and
 ldbounds): reject H0 at look k when abs(Z_k) >= b_k. One-sided designs (``alternative="larger"``
@@ -76,7 +77,13 @@ Robbins, H. (1970), Statistical methods related to the law of the iterated logar
 of Mathematical Statistics* 41, 1397-1409.
 """
 
-from abteach.sequential._checks import MAX_DRIFT, MAX_LOOKS, MIN_ALPHA, MIN_INFORMATION_STEP
+from abteach.sequential._checks import (
+    MAX_DRIFT,
+    MAX_LOOKS,
+    MAX_OVERRUN,
+    MIN_ALPHA,
+    MIN_INFORMATION_STEP,
+)
 from abteach.sequential._recursion import MIN_SPEND
 from abteach.sequential.always_valid import MixtureSPRT, msprt
 from abteach.sequential.boundaries import (
@@ -101,6 +108,7 @@ __all__ = [
     "CLASSIC_METHODS",
     "MAX_DRIFT",
     "MAX_LOOKS",
+    "MAX_OVERRUN",
     "METHODS",
     "MIN_ALPHA",
     "MIN_INFORMATION_STEP",

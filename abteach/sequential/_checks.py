@@ -20,13 +20,21 @@ MIN_INFORMATION_STEP = 1e-6
 #: Smallest alpha of a design: below it the boundaries lie beyond 7 standard deviations and
 #: the spending increments of later looks fall below what the recursion resolves.
 MIN_ALPHA = 1e-12
+#: Largest information fraction of a final analysis that over-runs the planned maximum (ten
+#: times the plan: beyond that the plan was no plan, and the design should be redone).
+MAX_OVERRUN = 10.0
 #: Largest absolute drift (expected z-statistic at full information): every probability is
 #: then 0 or 1 to machine precision, and larger values would overflow their squares.
 MAX_DRIFT = 1e6
 
 
-def _check_fractions(name: str, values) -> np.ndarray:
-    """Information fractions: a 1-D array in (0, 1], strictly increasing (by >= 1e-6)."""
+def _check_fractions(name: str, values, *, last_max: float = 1.0) -> np.ndarray:
+    """Information fractions: a 1-D array, strictly increasing (by >= 1e-6), in (0, 1].
+
+    With ``last_max`` > 1 (monitoring: fractions of the planned maximum information) the last
+    value may exceed 1, up to ``last_max``, and no earlier value may reach 1: the look that
+    reaches the planned maximum is the final analysis.
+    """
     t = as_float_array(name, values)
     if t.ndim != 1:
         raise ValueError(
@@ -34,10 +42,19 @@ def _check_fractions(name: str, values) -> np.ndarray:
         )
     if t.size > MAX_LOOKS:
         raise ValueError(f"{name} may hold at most {MAX_LOOKS} looks, got {t.size}")
-    bad = (t <= 0) | (t > 1)
+    # Before the last look: in (0, 1], or in (0, 1) when the last look may over-run.
+    bad = (t <= 0) | ((t >= 1) if last_max > 1 else (t > 1))
+    bad[-1] = not 0 < t[-1] <= last_max
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"{name} must lie in (0, 1], got {t[i].item()!r} (at index {i})")
+        if last_max == 1.0 or not 0 < t[i] <= last_max:
+            span = "(0, 1]" if last_max == 1.0 else f"(0, {last_max:g}] (the last look)"
+            raise ValueError(f"{name} must lie in {span}, got {t[i].item()!r} (at index {i})")
+        raise ValueError(
+            f"{name} may reach 1 (the planned maximum) only at the last look given, the final "
+            f"analysis; got {t[i].item()!r} at index {i} followed by {t.size - 1 - i} later "
+            "look(s)"
+        )
     step = np.diff(t)
     if (step <= 0).any():
         i = int(np.argmax(step <= 0))
@@ -55,8 +72,9 @@ def _check_fractions(name: str, values) -> np.ndarray:
     return t
 
 
-def _check_looks(looks) -> np.ndarray:
-    """``looks``: a number of equally spaced looks, or a sequence of information fractions."""
+def _check_looks(looks, *, last_max: float = 1.0) -> np.ndarray:
+    """``looks``: a number of equally spaced looks, or a sequence of information fractions
+    (the last one up to ``last_max``, see :func:`_check_fractions`)."""
     if isinstance(looks, (bool, np.bool_)):
         raise TypeError(
             f"looks must be a number of looks or a sequence of fractions, got {looks!r}"
@@ -70,7 +88,7 @@ def _check_looks(looks) -> np.ndarray:
         raise TypeError(
             f"looks must be a whole number of looks or a sequence of fractions, got {looks!r}"
         )
-    return _check_fractions("looks", looks)
+    return _check_fractions("looks", looks, last_max=last_max)
 
 
 def _check_design_alpha(alpha) -> float:

@@ -353,8 +353,14 @@ def design_characteristics(
     :math:`\theta_f = z_{1-\alpha/2} + z_{power}` (one-sided: :math:`z_{1-\alpha}`), i.e.
     sample size :math:`n_f \propto \theta_f^2`. The group-sequential design needs the drift
     :math:`\theta` (at t = 1) for which the probability of crossing the boundary on the side
-    of the effect equals ``power`` (solved by Brent's method; for a two-sided design crossings
-    of the opposite boundary do not count, as in gsDesign and rpact). Then
+    of the effect equals ``power`` (solved by Brent's method).
+
+    **Convention: power counts the hoped-for direction only.** For a two-sided design, a
+    crossing of the opposite boundary under the alternative (rejecting H0 with the wrong
+    sign) does not count as power. This is the convention of SAS PROC SEQDESIGN, gsDesign and
+    rpact, which is why the values agree with their tables; the probability of rejecting H0
+    on either side is ``crossing_probabilities(design, drift).total``, larger by the
+    wrong-side crossing (about 2e-5 for four Pocock looks at 90% power). Then
 
     * ``inflation_factor`` = maximum sample size / n_f = :math:`t_K (\theta/\theta_f)^2`;
     * ``expected_n_h0``, ``expected_n_h1`` = expected sample size / n_f under H0 and under

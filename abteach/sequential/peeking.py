@@ -21,7 +21,7 @@ from scipy.special import ndtri
 
 from abteach._records import Record, format_number
 from abteach._validate import as_generator, check_alpha, check_int, check_scalar, check_work
-from abteach.sequential._checks import MAX_LOOKS, _check_drift, _check_looks
+from abteach.sequential._checks import MAX_LOOKS, MAX_OVERRUN, _check_drift, _check_looks
 from abteach.sequential._recursion import _crossing
 
 __all__ = [
@@ -93,7 +93,8 @@ def simulate_z_streams(n_experiments: int, looks, *, drift: float = 0.0, rng) ->
     n_experiments : int
         Rows; ``n_experiments * looks`` may be at most 20 million (160 MB).
     looks : int or sequence of float
-        Number of equally spaced looks, or information fractions.
+        Number of equally spaced looks, or information fractions (of the planned maximum:
+        the last may exceed 1, an over-run, up to ``MAX_OVERRUN`` = 10).
     drift : float
         theta, the expected z-statistic at t = 1 (0 under H0).
     rng : numpy.random.Generator or int
@@ -109,7 +110,7 @@ def simulate_z_streams(n_experiments: int, looks, *, drift: float = 0.0, rng) ->
     (1000, 4)
     """
     size = check_int("n_experiments", n_experiments, minimum=1)
-    t = _check_looks(looks)
+    t = _check_looks(looks, last_max=MAX_OVERRUN)
     theta = check_scalar("drift", _check_drift(drift))
     if size * t.size > 20_000_000:
         raise ValueError(

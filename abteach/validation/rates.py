@@ -40,6 +40,7 @@ from abteach.sequential import (
     design_characteristics,
     msprt,
     peeking_false_positive_rate,
+    sequential_analysis,
     simulate_peeking,
     simulate_z_streams,
 )
@@ -291,6 +292,20 @@ def _sequential_power(method: str):
     return measure
 
 
+#: Looks of an experiment that over-ran its planned maximum by 15% (fractions of the plan).
+_OVERRUN = np.array([0.3, 0.6, 0.9, 1.15])
+
+
+def _overrun_type_i(runs, gen):
+    """Lan-DeMets OBF design for 4 looks, the last at 1.15 times the planned maximum: the final
+    analysis spends the alpha left, with the actual correlations."""
+    final = sequential_analysis(np.zeros(_OVERRUN.size), _OVERRUN,
+                                boundaries(_OVERRUN.size, method="ld-obf"))
+    crossed, _ = _first_crossing(simulate_z_streams(runs, _OVERRUN, rng=gen),
+                                 final.critical_values)
+    return float(crossed.mean())
+
+
 _PEEKS = 10
 
 
@@ -436,6 +451,9 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("trend by days since exposure, user-day rows, constant lift",
                    "exposure_effects", "type I error = alpha", "equal", ALPHA, 10_000,
                    _exposure_type_i),
+    ErrorRateCheck("Lan-DeMets OBF, final look over-runs the plan (t = 1.15)",
+                   "sequential_analysis", "type I error = alpha", "equal", ALPHA, 20_000,
+                   _overrun_type_i),
 )
 
 

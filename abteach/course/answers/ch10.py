@@ -25,7 +25,9 @@ PUBLIC_INPUTS = {
     "10.3": {"looks": 4, "look": 2},  # a Lan-DeMets O'Brien-Fleming-type design
     "10.4": {"z": (2.3, 3.2), "t": (0.22, 0.41)},  # two looks of a five-look ld-obf plan
     "10.5": {"looks": 3, "power": 0.9},  # a Pocock design's maximum sample size
+    "10.8": {"users": (6_000, 13_000, 23_000)},  # looks of a plan with 20,000 users per arm
 }
+OVERRUN_MAX = 20_000  # exercise 10.8: the planned maximum, users per arm
 RUNNING_PLAN_LOOKS = 5
 WEEKS = {7: "one-week", 14: "two-week", 21: "three-week", 28: "four-week"}
 
@@ -44,6 +46,9 @@ def draw_inputs(group: str, rng) -> dict:
                 "t": (round(0.2 + float(rng.uniform(0.01, 0.04)), 2), round(0.4 + float(rng.uniform(0.01, 0.04)), 2))}
     if group == "10.5":
         return {"looks": int(rng.choice([2, 4, 5])), "power": float(rng.choice([0.85, 0.95]))}
+    if group == "10.8":
+        return {"users": (int(rng.choice([5_500, 6_500, 7_000])), int(rng.choice([12_500, 13_500, 14_000])),
+                          int(rng.choice([21_500, 22_000, 24_000, 25_000, 26_000])))}
     raise ValueError(f"group must be one of {sorted(PUBLIC_INPUTS)}, got {group!r}")
 
 
@@ -72,6 +77,12 @@ def _inflation_text(i) -> str:
             f"Pocock design with {WORDS[i['10.5']['looks']]} equally\nspaced looks.")
 
 
+def _overrun_text(i) -> str:
+    first, second, last = i["10.8"]["users"]
+    return (f"The looks came at {first:,} and {second:,} users per arm, and a holiday surge brought the last "
+            f"look\nto {last:,} users per arm")
+
+
 SUBSTITUTIONS = (
     Substitution(_peeking_text(PUBLIC_INPUTS), _peeking_text),
     Substitution(_pocock_text(PUBLIC_INPUTS), _pocock_text),
@@ -80,6 +91,9 @@ SUBSTITUTIONS = (
     Substitution("z_so_far = [2.3, 3.2]", lambda i: f"z_so_far = [{', '.join(f'{z:.1f}' for z in i['10.4']['z'])}]"),
     Substitution("t_so_far = [0.22, 0.41]", lambda i: f"t_so_far = [{', '.join(f'{t:.2f}' for t in i['10.4']['t'])}]"),
     Substitution(_inflation_text(PUBLIC_INPUTS), _inflation_text),
+    Substitution(_overrun_text(PUBLIC_INPUTS), _overrun_text),
+    Substitution("users_so_far = [6_000, 13_000, 23_000]",
+                 lambda i: f"users_so_far = [{', '.join(f'{n:_}' for n in i['10.8']['users'])}]"),
 )
 
 
@@ -91,6 +105,14 @@ def running_analysis(inputs: dict = PUBLIC_INPUTS) -> abt.SequentialAnalysis:
     """Exercise 10.4's analysis: the plan recomputed at the observed information fractions."""
     plan = abt.boundaries(RUNNING_PLAN_LOOKS, method="ld-obf")
     return abt.sequential_analysis(inputs["10.4"]["z"], inputs["10.4"]["t"], plan)
+
+
+def overrun_analysis(inputs: dict = PUBLIC_INPUTS, denominator: float | None = None):
+    """Exercise 10.8: a three-look ld-obf plan whose last look over-ran the planned maximum;
+    ``denominator`` other than the planned maximum gives the hindsight mistake."""
+    users = np.array(inputs["10.8"]["users"], dtype=float)
+    plan = abt.boundaries(3, method="ld-obf")
+    return abt.sequential_analysis(np.zeros(3), users / (denominator or OVERRUN_MAX), plan)
 
 
 def exercises(inputs: dict) -> tuple[Exercise, ...]:
@@ -129,6 +151,13 @@ def exercises(inputs: dict) -> tuple[Exercise, ...]:
         return (f"At {100 * t_now:.0f}% of the information the Lan-DeMets O'Brien-Fleming boundary, "
                 f"recomputed at the observed fractions, is about {boundary:.2f}: compare Z = {z_now:.1f} "
                 "with it, not with 1.96. abt.sequential_analysis(z, t, plan) tells whether to stop.")
+    overrun_users = inputs["10.8"]["users"]
+
+    def _capped() -> float:
+        """The last look treated as t = 1 (the interim looks divided by the plan)."""
+        t = np.array(overrun_users[:2] + (OVERRUN_MAX,)) / OVERRUN_MAX
+        return float(abt.boundaries(t, method="ld-obf").critical_values[-1])
+
     n, k, m, look = DAILY_LOOKS, POCOCK_LOOKS, LDOBF_LOOKS, ORDINALS[LDOBF_LOOK]
     return (
         Exercise(
@@ -273,6 +302,33 @@ def exercises(inputs: dict) -> tuple[Exercise, ...]:
                     "d": "Both designs spend 0.05 in total by the last look; abteach's is not at "
                     "0.025 overall, it spends 0.025 on each side.",
                 },
+            ),
+        ),
+        Exercise(
+            "10.8",
+            "final_boundary",
+            Number(
+                lambda: float(overrun_analysis(inputs).critical_values[-1]),
+                rtol=2e-5,
+                hint=(f"Divide the users by the planned maximum ({OVERRUN_MAX:,}), so the last fraction "
+                      f"is {overrun_users[-1] / OVERRUN_MAX:.2f} > 1, and let abteach treat that look as "
+                      "the final analysis: abt.sequential_analysis(z, users / 20_000, plan)."
+                      "critical_values[-1] (any z values give the same boundaries)."),
+                mistakes=[
+                    (lambda: float(overrun_analysis(inputs, overrun_users[-1]).critical_values[-1]),
+                     ("You divided by the final count: that is hindsight. At the interim looks nobody "
+                      f"knew that {overrun_users[-1]:,} users would come; the fractions are users / "
+                      f"{OVERRUN_MAX:,}, the planned maximum, and the last one exceeds 1.")),
+                    (lambda: float(abt.boundaries(3, method="ld-obf").critical_values[-1]),
+                     ("That is the plan's last boundary, computed for looks at exactly 1/3, 2/3 and "
+                      "1 of the plan. The looks came elsewhere: recompute at the observed fractions, "
+                      "the last one above 1.")),
+                    (_capped, ("You put the last look at t = 1. It came at "
+                     f"{overrun_users[-1] / OVERRUN_MAX:.2f} of the plan: its correlation with the "
+                     "earlier looks is lower, and the final boundary changes.")),
+                    (float(ndtri(1 - ALPHA / 2)), ("1.96 is the fixed test's value. The interim looks "
+                     "have spent part of alpha, so the final boundary is above it.")),
+                ],
             ),
         ),
     )
