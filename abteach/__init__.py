@@ -42,7 +42,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "decision": (
         "Decision", "ExpectedImpact", "GuardrailCheck", "decide", "expected_impact",
-        "experiment_report", "guardrail_check",
+        "experiment_report", "guardrail_check", "power_equivalence", "power_noninferiority",
+        "power_ship_rule", "sample_size_equivalence", "sample_size_noninferiority",
+        "sample_size_ship_rule",
     ),
     "events": (
         "EVENT_SCHEMA", "METRIC_SQL", "EventStore", "IngestResult",

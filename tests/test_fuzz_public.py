@@ -194,6 +194,12 @@ VALID_CALLS: dict[str, dict | object] = {
                                       results={"conversion": ztest()}, date="2024-01-01"),
     "guardrail_check": lambda: dict(name="latency", result=ttest(), tolerated_degradation=0.02,
                                     bad_direction="increase"),
+    "power_equivalence": dict(effect=0.0, n_control=1000, margin=0.02, p_control=0.1),
+    "power_noninferiority": dict(effect=0.0, n_control=100, margin=0.5, sd=2.0),
+    "power_ship_rule": dict(effect=0.02, n_control=1000, minimum_effect=0.01, p_control=0.1),
+    "sample_size_equivalence": dict(effect=0.01, margin=0.5, sd=2.0),
+    "sample_size_noninferiority": dict(effect=0.0, margin=0.01, p_control=0.1),
+    "sample_size_ship_rule": dict(effect=0.5, minimum_effect=0.2, sd=2.0),
     # events and the real data sets
     "EventStore": dict(path=None),
     "hillstrom": dict(),

@@ -8,6 +8,10 @@ function                       question
 :func:`decide`                 ship, do not ship, keep running, or investigate?
 :func:`expected_impact`        what is the effect worth over a population and a period?
 :func:`experiment_report`      the whole experiment on one page (markdown or HTML)
+:func:`sample_size_ship_rule`  how many units for the ship rule (significant AND estimate
+                               >= the smallest effect worth shipping)? (:mod:`.sizing`)
+:mod:`.sizing`                 how many units for a guardrail with a margin
+                               (non-inferiority), or for equivalence (TOST)? their powers
 =============================  ===========================================================
 
 The decision follows Kohavi, Tang & Xu (2020), *Trustworthy Online Controlled Experiments*:
@@ -22,6 +26,10 @@ module                         contents
 :mod:`.verdict`                :func:`decide`, :class:`Decision`
 :mod:`.impact`                 :func:`expected_impact`, :class:`ExpectedImpact`
 :mod:`.report`                 :func:`experiment_report` (Markdown and HTML renderers)
+:mod:`.sizing`                 :func:`power_ship_rule`, :func:`sample_size_ship_rule`,
+                               :func:`power_noninferiority`,
+                               :func:`sample_size_noninferiority`,
+                               :func:`power_equivalence`, :func:`sample_size_equivalence`
 =============================  ===========================================================
 """
 
@@ -35,6 +43,14 @@ from abteach.decision.guardrails import (
 )
 from abteach.decision.impact import ExpectedImpact, expected_impact
 from abteach.decision.report import REPORT_FORMATS, experiment_report
+from abteach.decision.sizing import (
+    power_equivalence,
+    power_noninferiority,
+    power_ship_rule,
+    sample_size_equivalence,
+    sample_size_noninferiority,
+    sample_size_ship_rule,
+)
 from abteach.decision.verdict import VERDICTS, Decision, decide
 
 __all__ = [
@@ -49,4 +65,10 @@ __all__ = [
     "expected_impact",
     "experiment_report",
     "guardrail_check",
+    "power_equivalence",
+    "power_noninferiority",
+    "power_ship_rule",
+    "sample_size_equivalence",
+    "sample_size_noninferiority",
+    "sample_size_ship_rule",
 ]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from abteach._validate import (
     as_generator,
@@ -30,6 +31,14 @@ from abteach._validate import (
     check_scalar,
 )
 from abteach.assignment import aa_test, assign_many, bucket_uniformity
+from abteach.decision.sizing import (
+    power_equivalence,
+    power_noninferiority,
+    power_ship_rule,
+    sample_size_equivalence,
+    sample_size_noninferiority,
+    sample_size_ship_rule,
+)
 from abteach.inference import bootstrap_ci, ratio_metric_test, welch_ttest, ztest_proportions
 from abteach.multiple import error_rates, multiple_tests, simulate_pvalues
 from abteach.novelty import simulate_daily_effects, trend_test_power
@@ -379,6 +388,54 @@ def _exposure_type_i(runs, gen):
     return rejected / runs
 
 
+# --- sizing for the decision: ship rule, non-inferiority, equivalence (chapter 2) -----------
+
+_SHIP = dict(effect=0.02, minimum_effect=0.015, p_control=0.10)
+_MARGIN = dict(margin=0.01, p_control=0.10)
+#: A band of 4.5 standard errors: 0.2 points at rate 0.05, 0.4 at 0.8 (about 0.1 s each).
+_SIZING_RUNS = 200_000
+_Z_ONE_SIDED = float(special.ndtri(1 - ALPHA))
+
+
+def _n_ship() -> int:
+    return math.ceil(sample_size_ship_rule(**_SHIP))
+
+
+def _ship_rule_power(runs, gen):
+    n, p_c = _n_ship(), _SHIP["p_control"]
+    x_c = gen.binomial(n, p_c, size=runs)
+    x_t = gen.binomial(n, p_c + _SHIP["effect"], size=runs)
+    res = ztest_proportions(x_c, n, x_t, n)
+    effect = np.asarray(res.effect)
+    return float(np.mean((np.asarray(res.pvalue) < ALPHA) & (effect > 0)
+                         & (effect >= _SHIP["minimum_effect"])))
+
+
+def _n_margin(sample_size) -> int:
+    return math.ceil(sample_size(0.0, **_MARGIN))
+
+
+def _wald_difference(runs, gen, n, p_treatment):
+    """Estimated difference and its unpooled standard error, control at _MARGIN's rate."""
+    rate_c = gen.binomial(n, _MARGIN["p_control"], size=runs) / n
+    rate_t = gen.binomial(n, p_treatment, size=runs) / n
+    return rate_t - rate_c, np.sqrt((rate_c * (1 - rate_c) + rate_t * (1 - rate_t)) / n)
+
+
+def _noninferiority_rate(p_treatment):
+    def measure(runs, gen):
+        n, z = _n_margin(sample_size_noninferiority), _Z_ONE_SIDED
+        difference, se = _wald_difference(runs, gen, n, p_treatment)
+        return float(np.mean(difference - z * se > -_MARGIN["margin"]))
+    return measure
+
+
+def _equivalence_power(runs, gen):
+    n, z, m = _n_margin(sample_size_equivalence), _Z_ONE_SIDED, _MARGIN["margin"]
+    difference, se = _wald_difference(runs, gen, n, _MARGIN["p_control"])
+    return float(np.mean((difference - z * se > -m) & (difference + z * se < m)))
+
+
 #: The registry of every promised error rate of abteach that the appendix and the tests measure.
 ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("z-test, two proportions (p = 0.10, 5,000 per arm)", "ztest_proportions",
@@ -454,6 +511,23 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("Lan-DeMets OBF, final look over-runs the plan (t = 1.15)",
                    "sequential_analysis", "type I error = alpha", "equal", ALPHA, 20_000,
                    _overrun_type_i),
+    ErrorRateCheck("ship rule at the n of sample_size_ship_rule (0.10 vs 0.12, delta 0.015)",
+                   "sample_size_ship_rule", "P(ship) = designed power", "equal",
+                   power_ship_rule(_SHIP["effect"], _n_ship(),
+                                   minimum_effect=_SHIP["minimum_effect"],
+                                   p_control=_SHIP["p_control"]),
+                   _SIZING_RUNS, _ship_rule_power),
+    ErrorRateCheck("non-inferiority Wald test at the margin (0.10, m = 0.01)",
+                   "sample_size_noninferiority", "type I error = alpha", "equal", ALPHA,
+                   _SIZING_RUNS, _noninferiority_rate(_MARGIN["p_control"] - _MARGIN["margin"])),
+    ErrorRateCheck("non-inferiority at the n of sample_size_noninferiority (0.10, m = 0.01)",
+                   "sample_size_noninferiority", "power = designed power", "equal",
+                   power_noninferiority(0.0, _n_margin(sample_size_noninferiority), **_MARGIN),
+                   _SIZING_RUNS, _noninferiority_rate(_MARGIN["p_control"])),
+    ErrorRateCheck("TOST at the n of sample_size_equivalence (0.10, m = 0.01)",
+                   "sample_size_equivalence", "power = designed power", "equal",
+                   power_equivalence(0.0, _n_margin(sample_size_equivalence), **_MARGIN),
+                   _SIZING_RUNS, _equivalence_power),
 )
 
 
