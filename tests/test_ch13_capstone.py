@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import published
 from conftest import ROOT, read
-from scipy import stats
+from scipy import optimize, stats
 from statsmodels.stats.multitest import multipletests
 
 import abteach as abt
@@ -69,15 +69,67 @@ def test_hillstrom_visit_rates_match_published():
 # --- the chapter's claims ----------------------------------------------------------------------
 
 
-def test_chapter_plan_sample_size_and_duration():
-    """Section 13.2: 12,966 users per arm for 0.052 -> 0.060 (R power.prop.test's formula written
-    out) and 13 days at 2,000 eligible users a day."""
-    p1, p2 = 0.052, 0.060
+def by_hand_n(p1: float, p2: float) -> float:
+    """R power.prop.test's n per arm (two-sided 0.05, power 0.8), written out."""
     pbar = (p1 + p2) / 2
-    n = (Z_975 * math.sqrt(2 * pbar * (1 - pbar)) + stats.norm.isf(0.2)
-         * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p2 - p1) ** 2
-    assert math.ceil(n) == 12_966
-    assert math.ceil(2 * n / 2_000) == 13
+    return (Z_975 * math.sqrt(2 * pbar * (1 - pbar)) + stats.norm.isf(0.2)
+            * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p2 - p1) ** 2
+
+
+def test_chapter_plan_sample_size_and_duration():
+    """Section 13.2: 13,183 users per arm (26,366 in all) for 0.053 -> 0.061 and 14 days of
+    enrollment at 2,000 eligible users a day."""
+    n = by_hand_n(0.053, 0.061)
+    assert math.ceil(n) == 13_183 and 2 * math.ceil(n) == 26_366
+    assert math.ceil(2 * math.ceil(n) / 2_000) == 14
+
+
+def ship_probability(effect, minimum, p0, n):
+    """P(significant AND estimate >= minimum): Phi((effect - max(minimum, z SE0)) / SE1)."""
+    p1 = p0 + effect
+    pbar = (p0 + p1) / 2
+    se0, se1 = math.sqrt(2 * pbar * (1 - pbar) / n), math.sqrt((p0 * (1 - p0) + p1 * (1 - p1)) / n)
+    return stats.norm.cdf((effect - max(minimum, Z_975 * se0)) / se1), se0, se1
+
+
+def test_chapter_ship_rule_table():
+    """Section 13.2's table: at 13,183 per arm the rule ships an effect of 0.8 points with
+    probability 0.8000 / 0.8000 / 0.7582 / 0.5000 for minimum effects 0 / 0.4 / 0.6 / 0.8
+    points; 80% needs 13,183 / 13,183 / 19,031 per arm (the larger of the two closed-form bars,
+    solved here with scipy's brentq on the formula), none at 0.8; abteach agrees."""
+    expected = {0.0: 0.8000, 0.004: 0.8000, 0.006: 0.7582, 0.008: 0.5000}
+    for minimum, value in expected.items():
+        prob = ship_probability(0.008, minimum, 0.053, 13_183)[0]
+        assert round(prob, 4) == value
+        assert abt.power_ship_rule(0.008, 13_183, minimum_effect=minimum,
+                                   p_control=0.053) == pytest.approx(prob, rel=1e-9)
+    for minimum, n_needed in ((0.0, 13_183), (0.004, 13_183), (0.006, 19_031)):
+        root = optimize.brentq(lambda n: ship_probability(0.008, minimum, 0.053, n)[0] - 0.8,
+                               100, 1e6)
+        assert f"{root:,.0f}" == f"{n_needed:,}"
+        assert abt.sample_size_ship_rule(0.008, minimum_effect=minimum, p_control=0.053) == \
+            pytest.approx(root, rel=1e-6)
+    with pytest.raises(ValueError, match="minimum_effect"):
+        abt.sample_size_ship_rule(0.008, minimum_effect=0.008, p_control=0.053)
+
+
+def test_issue_13_error_2_ship_rule_at_the_mde_by_simulation():
+    """Issue 13, error 2 re-verified: the former plan (0.052 -> 0.060, 12,966 per arm, minimum
+    effect = MDE): 200,000 simulated experiments are significant 80.0% of the time and shipped
+    50.1%; 80% shipping needs about 1.3 x MDE."""
+    rng = np.random.default_rng(1313)
+    n, p0, p1, runs = 12_966, 0.052, 0.060, 200_000
+    x0, x1 = rng.binomial(n, p0, runs), rng.binomial(n, p1, runs)
+    pooled = (x0 + x1) / (2 * n)
+    z = (x1 - x0) / n / np.sqrt(2 * pooled * (1 - pooled) / n)
+    significant = z > Z_975
+    ship = significant & ((x1 - x0) / n >= 0.008)
+    band = 4.5 * math.sqrt(0.25 / runs)  # 4.5 binomial SEs at most
+    assert abs(significant.mean() - 0.800) <= band and abs(ship.mean() - 0.501) <= band
+    assert abs(ship.mean() - 0.5) <= band  # the formula's exact 1/2
+    # the effect at which P(ship) reaches 0.8: minimum + z_0.8 SE1
+    effect = optimize.brentq(lambda d: ship_probability(d, 0.008, p0, n)[0] - 0.8, 0.008, 0.02)
+    assert round(effect / 0.008, 1) == 1.3
 
 
 def test_chapter_peeking_claim_for_fourteen_daily_looks():
@@ -207,3 +259,59 @@ def test_exercise_13_5_guardrail_story():
 def test_exercise_13_6_hints_hold():
     """Hint d: the arms pass the SRM check with p = 0.90 (scipy)."""
     assert round(stats.chisquare([v[0] for v in ARMS.values()]).pvalue, 2) == 0.90
+
+
+# --- Part 2 from the raw rows ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rows():
+    data = abt.hillstrom()
+    return {arm: data.loc[data["segment"] == arm, ["visit", "conversion", "spend"]].to_numpy(float)
+            for arm in ARMS}
+
+
+def test_part2_raw_rows_reproduce_the_published_aggregates(rows):
+    """Section 13.12: customers, visitors, purchasers, total spend (to the cent) and the sd of
+    spend (n - 1, to 6 digits) of each arm, from the rows, equal the published aggregates; the
+    pooled t of Mens vs No E-Mail on the rows is Yasui's 5.300090 (scipy)."""
+    for arm, (customers, visitors, purchasers, total, sd) in ARMS.items():
+        x = rows[arm]
+        assert (len(x), int(x[:, 0].sum()), int(x[:, 1].sum())) == (customers, visitors, purchasers)
+        assert round(x[:, 2].sum(), 2) == total and round(np.std(x[:, 2], ddof=1), 6) == sd
+    t = stats.ttest_ind(rows["Mens E-Mail"][:, 2], rows["No E-Mail"][:, 2], equal_var=True)
+    assert f"{t.statistic:.6f}" == "5.300090" and f"{t.pvalue:.4e}" == "1.1632e-07"
+
+
+def test_part2_skewness_bound_and_the_355_rule(rows):
+    """Section 13.17: from the published means and sds alone, E X^3 >= (E X^2)^2 / E X bounds
+    the skewness from below: 12.4 / 14.0 / 17.7 (Mens / Womens / No), so 355 s^2 asks for at
+    least 54,583 / 69,198 / 111,161 per arm (the issue's 55,000 / 69,000 / 111,000); the rows'
+    skewness (scipy) is 18.0 / 19.7 / 26.4, asking for 114,804 / 138,148 / 246,779."""
+    bounds, from_rows = [], []
+    for arm, (customers, _, _, total, sd) in ARMS.items():
+        mean = total / customers
+        second = sd**2 + mean**2
+        bounds.append((second**2 / mean - 3 * mean * sd**2 - mean**3) / sd**3)
+        from_rows.append(stats.skew(rows[arm][:, 2]))
+        # the bound holds: it is below the skewness of the rows
+        assert bounds[-1] <= from_rows[-1]
+    assert [f"{b:.1f}" for b in bounds] == ["12.4", "14.0", "17.7"]
+    assert [f"{355 * b**2:,.0f}" for b in bounds] == ["54,583", "69,198", "111,161"]
+    assert [f"{s:.1f}" for s in from_rows] == ["18.0", "19.7", "26.4"]
+    assert [f"{355 * s**2:,.0f}" for s in from_rows] == ["114,804", "138,148", "246,779"]
+    assert all(355 * b**2 > ARMS[arm][0] for b, arm in zip(bounds, ARMS))  # 21,000 is not enough
+
+
+def test_part2_customer_bootstrap_agrees_with_welch(rows):
+    """Section 13.17: a percentile bootstrap of the customers (plain numpy, 2,000 resamples)
+    gives an interval for Mens minus Womens spend within a cent of Welch's [0.0326, 0.6583] at
+    each end, excluding zero."""
+    rng = np.random.default_rng(1317)
+    w, m = rows["Womens E-Mail"][:, 2], rows["Mens E-Mail"][:, 2]
+    diffs = np.array([m[rng.integers(0, m.size, m.size)].mean()
+                      - w[rng.integers(0, w.size, w.size)].mean() for _ in range(2_000)])
+    low, high = np.quantile(diffs, [0.025, 0.975])
+    effect, w_low, w_high, _ = welch_by_hand("Womens E-Mail", "Mens E-Mail")
+    assert (round(w_low, 4), round(w_high, 4)) == (0.0326, 0.6583)
+    assert abs(low - w_low) < 0.01 and abs(high - w_high) < 0.01 and low > 0
