@@ -12,6 +12,7 @@ import pytest
 import published
 from conftest import ROOT, read
 from scipy import optimize, stats
+import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
 import abteach as abt
@@ -277,7 +278,8 @@ def test_part2_raw_rows_reproduce_the_published_aggregates(rows):
     pooled t of Mens vs No E-Mail on the rows is Yasui's 5.300090 (scipy)."""
     for arm, (customers, visitors, purchasers, total, sd) in ARMS.items():
         x = rows[arm]
-        assert (len(x), int(x[:, 0].sum()), int(x[:, 1].sum())) == (customers, visitors, purchasers)
+        counts = (len(x), int(x[:, 0].sum()), int(x[:, 1].sum()))
+        assert counts == (customers, visitors, purchasers)
         assert round(x[:, 2].sum(), 2) == total and round(np.std(x[:, 2], ddof=1), 6) == sd
     t = stats.ttest_ind(rows["Mens E-Mail"][:, 2], rows["No E-Mail"][:, 2], equal_var=True)
     assert f"{t.statistic:.6f}" == "5.300090" and f"{t.pvalue:.4e}" == "1.1632e-07"
@@ -315,3 +317,47 @@ def test_part2_customer_bootstrap_agrees_with_welch(rows):
     effect, w_low, w_high, _ = welch_by_hand("Womens E-Mail", "Mens E-Mail")
     assert (round(w_low, 4), round(w_high, 4)) == (0.0326, 0.6583)
     assert abs(low - w_low) < 0.01 and abs(high - w_high) < 0.01 and low > 0
+
+
+def test_exercise_13_7_table_and_slope_by_statsmodels():
+    """The solution notebook builds the key's user-day table (same code, same seed); the slope
+    of the log lift (-0.053 per day) is the WLS slope of the per-age log ratios, and its
+    p-value (0.006) comes from statsmodels' cluster-robust covariance of the age x arm means
+    (groups = users, no small-sample factor) carried to the log ratios by the delta method."""
+    cell = next(c for c in solution_cells() if "user_days = pd.DataFrame" in c)
+    namespace = {}
+    exec(cell.split("# BEGIN SOLUTION")[0], {"np": np, "__name__": "setup"}, namespace)
+    table = ch13.user_days()
+    assert namespace["user_days"].equals(table)
+    ages = np.arange(7)
+    design = np.column_stack([(table["age"] == a) & (table["treated"] == t)
+                              for a in ages for t in (False, True)]).astype(float)
+    fit = sm.OLS(table["purchases"].to_numpy(float), design).fit(
+        cov_type="cluster", cov_kwds={"groups": table["user"].to_numpy(), "use_correction": False})
+    means = fit.params
+    gradient = np.zeros((7, 14))
+    gradient[ages, 2 * ages] = -1 / means[0::2]
+    gradient[ages, 2 * ages + 1] = 1 / means[1::2]
+    log_ratio = np.log(means[1::2] / means[0::2])
+    cov = gradient @ fit.cov_params() @ gradient.T
+    w = 1 / np.diag(cov)
+    xc = ages - np.sum(w * ages) / w.sum()
+    c = w * xc / np.sum(w * xc**2)
+    slope, se = c @ log_ratio, math.sqrt(c @ cov @ c)
+    assert ch13.EXERCISES[6].answer.expected() == pytest.approx(slope, rel=1e-9)
+    assert round(slope, 3) == -0.053 and round(2 * stats.norm.sf(abs(slope / se)), 3) == 0.006
+    lift = np.expm1(log_ratio)
+    assert (round(lift[0], 2), round(lift[-1], 2)) == (0.56, 0.15)
+
+
+def test_exercise_13_8_ship_rule_size_by_hand():
+    """5,542 per arm (the larger of the two bars, solved with brentq on the by-hand formula)
+    against the test's 3,841 (R's power.prop.test formula), at which the rule ships with
+    probability 0.758; 1.5 / 2 = 75% is above z_0.975 / (z_0.975 + z_0.8) = 70%."""
+    root = optimize.brentq(lambda n: ship_probability(0.02, 0.015, 0.10, n)[0] - 0.8, 100, 1e6)
+    assert f"{root:,.0f}" == "5,542"
+    assert ch13.EXERCISES[7].answer.expected() == pytest.approx(root, rel=1e-6)
+    n_test = by_hand_n(0.10, 0.12)
+    assert math.ceil(n_test) == 3_841
+    assert round(ship_probability(0.02, 0.015, 0.10, n_test)[0], 3) == 0.758
+    assert round(Z_975 / (Z_975 + stats.norm.isf(0.2)), 2) == 0.70

@@ -15,7 +15,7 @@ import statsmodels.api as sm
 
 import abteach as abt
 from abteach.novelty.exposure import _effects
-from abteach.validation.rates import user_day_panel
+from abteach.validation.rates import _user_day_panel
 
 DAYS = 14
 LIFT = np.full(DAYS, 0.10)
@@ -31,7 +31,7 @@ def rows(values, seen, treated, arrival):
 
 @pytest.fixture(scope="module")
 def panel():
-    values, seen, treated, arrival = user_day_panel(1, np.random.default_rng(1401), LIFT[:6],
+    values, seen, treated, arrival = _user_day_panel(1, np.random.default_rng(1401), LIFT[:6],
                                                     days=6, per_arm=40)
     return rows(values[0], seen, treated, arrival)
 
@@ -103,7 +103,7 @@ def test_window_effects_are_independent_cohort_comparisons(panel):
 
 def test_batch_core_equals_the_public_function():
     """The vectorised core used by the error-rate check gives the public function's slope."""
-    values, seen, treated, arrival = user_day_panel(3, np.random.default_rng(1402), LIFT[:5],
+    values, seen, treated, arrival = _user_day_panel(3, np.random.default_rng(1402), LIFT[:5],
                                                     days=5, per_arm=30)
     _, _, slope, slope_var, _, _ = _effects(values, seen, treated, np.arange(5.0), "relative")
     for r in range(3):
@@ -117,7 +117,7 @@ def test_batch_core_equals_the_public_function():
 def old_and_new(lift, seed, runs=200, per_arm=300):
     """The old check (arrival cohorts' conversion until the end, trend_test on the arrival day)
     and the new one (relative lift by age, users as clusters) on the same simulated fortnights."""
-    values, seen, treated, arrival = user_day_panel(runs, np.random.default_rng(seed), lift,
+    values, seen, treated, arrival = _user_day_panel(runs, np.random.default_rng(seed), lift,
                                                     days=DAYS, per_arm=per_arm)
     converted = values.sum(axis=-1) > 0
     sums = [np.stack([converted[:, (treated == arm) & (arrival == d)].sum(axis=-1)

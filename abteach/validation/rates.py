@@ -356,7 +356,7 @@ def _trend_type_i(runs, gen):
 _PANEL_DAYS, _PANEL_PER_ARM, _PANEL_CHUNK = 3, 150, 1_000
 
 
-def user_day_panel(runs, gen, lift, *, days=_PANEL_DAYS, per_arm=_PANEL_PER_ARM, p_buy=0.5):
+def _user_day_panel(runs, gen, lift, *, days=_PANEL_DAYS, per_arm=_PANEL_PER_ARM, p_buy=0.5):
     """Seeded user-day panels with rate-based visits (shared by the check and the tests).
 
     ``per_arm`` users per arm arrive on each of ``days`` days and are followed to the end of
@@ -381,7 +381,7 @@ def _exposure_type_i(runs, gen):
     rejected = 0
     for size in [_PANEL_CHUNK] * (runs // _PANEL_CHUNK) + [runs % _PANEL_CHUNK] * (
             runs % _PANEL_CHUNK > 0):
-        values, seen, treated, _ = user_day_panel(size, gen, np.full(_PANEL_DAYS, 0.2))
+        values, seen, treated, _ = _user_day_panel(size, gen, np.full(_PANEL_DAYS, 0.2))
         _, _, slope, slope_var, _, _ = _exposure_effects(
             values, seen, treated, np.arange(_PANEL_DAYS, dtype=float), "relative")
         rejected += int(np.sum(np.abs(slope) / np.sqrt(slope_var) > 1.959963984540054))
