@@ -101,8 +101,16 @@ class ExposureEffects(Record):
         ])
 
 
+def _array(name: str, value) -> np.ndarray:
+    """np.asarray, with a ragged or unconvertible value refused under the argument's name."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{name} must be a one-dimensional array, got {value!r}") from exc
+
+
 def _labels(name: str, value) -> np.ndarray:
-    array = np.asarray(value)
+    array = _array(name, value)
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"{name} must be a non-empty one-dimensional array, got shape "
                          f"{array.shape}")
@@ -113,7 +121,7 @@ def _labels(name: str, value) -> np.ndarray:
 
 
 def _treated(value, size: int) -> np.ndarray:
-    array = np.asarray(value)
+    array = _array("treated", value)
     if array.shape != (size,) or array.dtype != bool:
         raise TypeError(f"treated must be a boolean array with one value per row ({size}), got "
                         f"{value!r}")
@@ -143,7 +151,10 @@ def _rows(unit, treated, age, outcome):
             raise ValueError(f"{name} must have one value per row of outcome ({outcome.size}), "
                              f"got shape {array.shape}")
     treated = _treated(treated, outcome.size)
-    _, inverse = np.unique(labels, return_inverse=True)
+    try:
+        _, inverse = np.unique(labels, return_inverse=True)
+    except TypeError as exc:  # labels of types that cannot be ordered (None next to strings)
+        raise TypeError(f"unit must hold labels of one comparable type, got {unit!r}") from exc
     n_units = int(inverse.max()) + 1
     check_work("users * (largest age + 1)", n_units * (float(age.max()) + 1))
     key = inverse * (int(age.max()) + 1) + age
