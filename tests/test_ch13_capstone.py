@@ -8,6 +8,7 @@ import ast
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import published
 from conftest import ROOT, read
@@ -361,3 +362,47 @@ def test_exercise_13_8_ship_rule_size_by_hand():
     assert math.ceil(n_test) == 3_841
     assert round(ship_probability(0.02, 0.015, 0.10, n_test)[0], 3) == 0.758
     assert round(Z_975 / (Z_975 + stats.norm.isf(0.2)), 2) == 0.70
+
+
+# --- Part 1: the window query -------------------------------------------------------------------
+
+
+def chapter_code(marker: str) -> str:
+    cells = [c.source for c in read(ROOT / "book" / "13_capstone.ipynb").cells
+             if c.cell_type == "code"]
+    return next(c for c in cells if marker in c)
+
+
+def test_window_sql_counts_only_the_window_and_the_enrolled():
+    """Section 13.1's SQL, run by DuckDB on a hand-made log, against the definition written out:
+    a customer counts when first exposed in the 14 days from the start; purchases, revenue, page
+    views and clicks count only in the 7 days from that first exposure (a purchase at 7 days and
+    one second is out; one at 6 days 23 hours is in)."""
+    source = chapter_code("def window_sql")
+    namespace = {"ENROLL_DAYS": 14, "WINDOW": 7}
+    exec(source.split("\n\npast = ")[0], namespace)
+    start = pd.Timestamp("2024-03-04")
+    day, second = pd.Timedelta(days=1), pd.Timedelta(seconds=1)
+    log = [  # unit, arm, event, revenue, time
+        ("a", "control", "exposure", None, start + 2 * day),
+        ("a", "control", "purchase", 10.0, start + 2 * day + 7 * day + second),  # out
+        ("b", "treatment", "exposure", None, start + 13 * day),
+        ("b", "treatment", "page_view", None, start + 13 * day + second),
+        ("b", "treatment", "click", None, start + 13 * day + 2 * second),
+        ("b", "treatment", "purchase", 25.0, start + 19 * day + 23 * pd.Timedelta(hours=1)),  # in
+        ("c", "control", "exposure", None, start + 14 * day + second),  # not enrolled
+        ("c", "control", "purchase", 5.0, start + 15 * day),
+        ("d", "treatment", "purchase", 7.0, start + day),  # before its exposure: out
+        ("d", "treatment", "exposure", None, start + 3 * day),
+    ]
+    events = pd.DataFrame(log, columns=["unit_id", "variant", "event_type", "revenue", "timestamp"])
+    events.insert(0, "event_id", [f"e{i}" for i in range(len(events))])
+    events.insert(2, "experiment", "x")
+    store = abt.EventStore()
+    store.ingest(events)
+    rows = store.query(namespace["window_sql"]("x", "2024-03-04")).set_index("unit_id")
+    store.close()
+    assert sorted(rows.index) == ["a", "b", "d"]
+    assert rows["converted"].to_dict() == {"a": 0, "b": 1, "d": 0}
+    assert rows["revenue"].to_dict() == {"a": 0.0, "b": 25.0, "d": 0.0}
+    assert (rows.loc["b", "page_views"], rows.loc["b", "clicks"]) == (1, 1)
