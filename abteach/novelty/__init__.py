@@ -66,7 +66,10 @@ independent whatever users are like, and, all measured on the same day, they car
 calendar effect either. :meth:`SimulatedDailyEffects.on_calendar_day` gives that series (in
 the same simulation its test kept its 5% level); it uses one day of data, so it has less
 power. The analysis that uses every day validly needs user-level data: regress the user-day
-outcome on treatment x age with standard errors clustered by user (or bootstrap users). A
+outcome on treatment x age with standard errors clustered by user (or bootstrap users);
+:func:`exposure_effects` does exactly that, and :func:`window_effects` compares arrival
+cohorts over a fixed per-user window (a cohort's effect "until the end of the experiment"
+mixes its follow-up time with the decay). A
 subtler caveat: if the treatment changes who comes back, users of a given age are no longer
 comparable between arms (survivorship); check the users per age and arm (an SRM check per
 age).
