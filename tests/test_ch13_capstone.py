@@ -320,6 +320,27 @@ def test_part2_customer_bootstrap_agrees_with_welch(rows):
     assert abs(low - w_low) < 0.01 and abs(high - w_high) < 0.01 and low > 0
 
 
+def clustered_log_lift_slope(user, treated, age, outcome):
+    """WLS slope of the per-age log ratios and its SE from statsmodels' cluster-robust (CR0,
+    groups = users) covariance of the age x arm means, by the delta method."""
+    ages = np.sort(np.unique(age))
+    k = ages.size
+    design = np.column_stack([(age == a) & (treated == t)
+                              for a in ages for t in (False, True)]).astype(float)
+    fit = sm.OLS(np.asarray(outcome, float), design).fit(
+        cov_type="cluster", cov_kwds={"groups": np.asarray(user), "use_correction": False})
+    means = fit.params
+    gradient = np.zeros((k, 2 * k))
+    gradient[np.arange(k), 2 * np.arange(k)] = -1 / means[0::2]
+    gradient[np.arange(k), 2 * np.arange(k) + 1] = 1 / means[1::2]
+    log_ratio = np.log(means[1::2] / means[0::2])
+    cov = gradient @ fit.cov_params() @ gradient.T
+    w = 1 / np.diag(cov)
+    xc = ages - np.sum(w * ages) / w.sum()
+    c = w * xc / np.sum(w * xc**2)
+    return c @ log_ratio, math.sqrt(c @ cov @ c), log_ratio
+
+
 def test_exercise_13_7_table_and_slope_by_statsmodels():
     """The solution notebook builds the key's user-day table (same code, same seed); the slope
     of the log lift (-0.053 per day) is the WLS slope of the per-age log ratios, and its
@@ -330,21 +351,8 @@ def test_exercise_13_7_table_and_slope_by_statsmodels():
     exec(cell.split("# BEGIN SOLUTION")[0], {"np": np, "__name__": "setup"}, namespace)
     table = ch13.user_days()
     assert namespace["user_days"].equals(table)
-    ages = np.arange(7)
-    design = np.column_stack([(table["age"] == a) & (table["treated"] == t)
-                              for a in ages for t in (False, True)]).astype(float)
-    fit = sm.OLS(table["purchases"].to_numpy(float), design).fit(
-        cov_type="cluster", cov_kwds={"groups": table["user"].to_numpy(), "use_correction": False})
-    means = fit.params
-    gradient = np.zeros((7, 14))
-    gradient[ages, 2 * ages] = -1 / means[0::2]
-    gradient[ages, 2 * ages + 1] = 1 / means[1::2]
-    log_ratio = np.log(means[1::2] / means[0::2])
-    cov = gradient @ fit.cov_params() @ gradient.T
-    w = 1 / np.diag(cov)
-    xc = ages - np.sum(w * ages) / w.sum()
-    c = w * xc / np.sum(w * xc**2)
-    slope, se = c @ log_ratio, math.sqrt(c @ cov @ c)
+    slope, se, log_ratio = clustered_log_lift_slope(table["user"], table["treated"],
+                                                    table["age"], table["purchases"])
     assert ch13.EXERCISES[6].answer.expected() == pytest.approx(slope, rel=1e-9)
     assert round(slope, 3) == -0.053 and round(2 * stats.norm.sf(abs(slope / se)), 3) == 0.006
     lift = np.expm1(log_ratio)
@@ -406,3 +414,116 @@ def test_window_sql_counts_only_the_window_and_the_enrolled():
     assert rows["converted"].to_dict() == {"a": 0, "b": 1, "d": 0}
     assert rows["revenue"].to_dict() == {"a": 0.0, "b": 25.0, "d": 0.0}
     assert (rows.loc["b", "page_views"], rows.loc["b", "clicks"]) == (1, 1)
+
+
+# --- Part 1: the printed numbers, recomputed with pandas, scipy and statsmodels ---------------
+
+
+@pytest.fixture(scope="module")
+def shop():
+    """The chapter's two logs (its simulate_shop and seed), reduced with pandas, not SQL."""
+    source = chapter_code("def simulate_shop")
+    namespace = {"np": np, "pd": pd, "abt": abt}
+    exec(source.split("\nstore = abt.EventStore()")[0].replace(
+        'history, _ = simulate_shop("history", HISTORY_START, 0.0, rng)', ""), namespace)
+    rng = np.random.default_rng(2026)
+    history, _ = namespace["simulate_shop"]("history", "2024-02-12", 0.0, rng)
+    events, _ = namespace["simulate_shop"]("new-product-page", "2024-03-04", 0.18, rng)
+    return history, events
+
+
+def windowed(events: pd.DataFrame, start: str) -> pd.DataFrame:
+    """One row per customer first exposed in the 14 days from start, metrics over 7 days."""
+    times = pd.to_datetime(events["timestamp"]).dt.tz_localize(None)
+    events = events.assign(timestamp=times)
+    first = events[events["event_type"] == "exposure"].groupby("unit_id")["timestamp"].min()
+    first = first[first < pd.Timestamp(start) + pd.Timedelta(days=14)]
+    rows = events[events["unit_id"].isin(first.index)].join(first.rename("exposed_at"),
+                                                            on="unit_id")
+    rows = rows[(rows["timestamp"] >= rows["exposed_at"])
+                & (rows["timestamp"] < rows["exposed_at"] + pd.Timedelta(days=7))]
+    kind = rows["event_type"]
+    return rows.assign(bought=kind == "purchase", view=kind == "page_view",
+                       click=kind == "click").groupby("unit_id").agg(
+        variant=("variant", "first"), exposed_at=("exposed_at", "first"),
+        converted=("bought", "max"), revenue=("revenue", "sum"), page_views=("view", "sum"),
+        clicks=("click", "sum"))
+
+
+def test_part1_numbers_recomputed(shop):
+    """Sections 13.1-13.9: baseline 0.0525 of 28,354 customers; 14,016 / 14,028 enrolled with
+    710 / 845 buyers (SRM p = 0.943, scipy); z-test effect +0.00958, p = 4.56e-04
+    (statsmodels); fractions 0.0730 at look 1 and 1.0016 at look 14 with z = 2.9424 at look 8;
+    revenue lift +16.02% (scipy Welch); CUPED +0.00971 and rho 0.194 by hand; 196,308
+    user-days with 1,555 purchases in the windows."""
+    from statsmodels.stats.proportion import proportions_ztest
+
+    history, events = shop
+    past = windowed(history, "2024-02-12")
+    assert len(past) == 28_354 and f"{past['converted'].mean():.4f}" == "0.0525"
+    users = windowed(events, "2024-03-04")
+    arm = users.groupby("variant")
+    n, buyers = arm.size(), arm["converted"].sum()
+    assert (n["control"], n["treatment"], buyers["control"], buyers["treatment"]) == \
+        (14_016, 14_028, 710, 845)
+    assert f"{stats.chisquare(n.to_numpy()).pvalue:.3f}" == "0.943"
+    z, p = proportions_ztest(buyers[["treatment", "control"]].to_numpy(),
+                             n[["treatment", "control"]].to_numpy())
+    effect = buyers["treatment"] / n["treatment"] - buyers["control"] / n["control"]
+    assert f"{effect:+.5f}" == "+0.00958" and f"{p:.2e}" == "4.56e-04"
+    # the sequential looks: cohorts by day of first exposure, cumulated
+    day = (users["exposed_at"] - pd.Timestamp("2024-03-04")).dt.days
+    table = users.groupby([day, "variant"])["converted"].agg(["size", "sum"]).unstack().cumsum()
+    fractions = table["size"].sum(axis=1).to_numpy() / 28_000
+    assert (f"{fractions[0]:.4f}", f"{fractions[-1]:.4f}") == ("0.0730", "1.0016")
+    z8 = proportions_ztest(table["sum"].iloc[7][["treatment", "control"]].to_numpy(),
+                           table["size"].iloc[7][["treatment", "control"]].to_numpy())[0]
+    assert f"{z8:.4f}" == "2.9424"
+    rev_c, rev_t = (users.loc[users["variant"] == a, "revenue"] for a in ("control", "treatment"))
+    assert f"{rev_t.mean() / rev_c.mean() - 1:+.2%}" == "+16.02%"
+    # CUPED by hand on sessions in the history log
+    visits = history.assign(timestamp=pd.to_datetime(history["timestamp"])).sort_values(
+        ["unit_id", "timestamp"])
+    gap = visits.groupby("unit_id")["timestamp"].diff()
+    sessions = (gap.isna() | (gap > pd.Timedelta(minutes=30))).groupby(visits["unit_id"]).sum()
+    x = sessions.reindex(users.index).to_numpy(float)
+    y = users["converted"].to_numpy(float)
+    treated = (users["variant"] == "treatment").to_numpy()
+    theta = np.cov(y, x)[0, 1] / np.var(x, ddof=1)
+    adjusted = y - theta * (x - x.mean())
+    assert f"{adjusted[treated].mean() - adjusted[~treated].mean():+.5f}" == "+0.00971"
+    assert f"{np.corrcoef(y, x)[0, 1]:.3f}" == "0.194"
+    assert 7 * len(users) == 196_308 and int(buyers.sum()) == 1_555
+
+
+def test_part1_novelty_check_recomputed(shop):
+    """Section 13.9: on the user-day rows (pandas), the slope of the log lift by day since first
+    exposure is +0.0053 per day, p = 0.824 (statsmodels, clustered by user); by arrival day
+    over the 7-day window -0.0034, p = 0.782 (independent cohorts, WLS written out)."""
+    history, events = shop
+    users = windowed(events, "2024-03-04")
+    buys = events[(events["event_type"] == "purchase") & events["unit_id"].isin(users.index)]
+    times = pd.to_datetime(buys["timestamp"]).dt.tz_localize(None)
+    age = (times - users["exposed_at"].reindex(buys["unit_id"]).to_numpy()) // pd.Timedelta(days=1)
+    counts = pd.crosstab(buys["unit_id"], age).reindex(index=users.index, fill_value=0)
+    counts = counts.reindex(columns=range(7), fill_value=0)
+    grid = counts.stack().rename("purchases").reset_index()
+    grid.columns = ["unit_id", "age", "purchases"]
+    treated = (users["variant"] == "treatment").reindex(grid["unit_id"]).to_numpy()
+    slope, se, _ = clustered_log_lift_slope(grid["unit_id"], treated, grid["age"].to_numpy(),
+                                            grid["purchases"])
+    assert f"{slope:+.4f}" == "+0.0053"
+    assert f"{2 * stats.norm.sf(abs(slope / se)):.3f}" == "0.824"
+    cohort = (users["exposed_at"] - pd.Timestamp("2024-03-04")).dt.days
+    per = users.groupby([cohort, "variant"])["converted"].agg(["mean", "size", "var"])
+    per["var"] = per["var"] * (per["size"] - 1) / per["size"] / per["size"] / per["mean"] ** 2
+    m, v = per["mean"].unstack(), per["var"].unstack()
+    effect = np.log(m["treatment"] / m["control"]).to_numpy()
+    var = (v["treatment"] + v["control"]).to_numpy()
+    x = np.arange(1, 15)
+    w = 1 / var
+    xc = x - np.sum(w * x) / w.sum()
+    c = w * xc / np.sum(w * xc**2)
+    slope, se = c @ effect, math.sqrt(np.sum(c**2 * var))
+    assert f"{slope:+.4f}" == "-0.0034"
+    assert f"{2 * stats.norm.sf(abs(slope / se)):.3f}" == "0.782"
