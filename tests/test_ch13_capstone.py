@@ -403,7 +403,8 @@ def test_window_sql_counts_only_the_window_and_the_enrolled():
         ("d", "treatment", "purchase", 7.0, start + day),  # before its exposure: out
         ("d", "treatment", "exposure", None, start + 3 * day),
     ]
-    events = pd.DataFrame(log, columns=["unit_id", "variant", "event_type", "revenue", "timestamp"])
+    columns = ["unit_id", "variant", "event_type", "revenue", "timestamp"]
+    events = pd.DataFrame(log, columns=columns)
     events.insert(0, "event_id", [f"e{i}" for i in range(len(events))])
     events.insert(2, "experiment", "x")
     store = abt.EventStore()
@@ -504,7 +505,8 @@ def test_part1_novelty_check_recomputed(shop):
     users = windowed(events, "2024-03-04")
     buys = events[(events["event_type"] == "purchase") & events["unit_id"].isin(users.index)]
     times = pd.to_datetime(buys["timestamp"]).dt.tz_localize(None)
-    age = (times - users["exposed_at"].reindex(buys["unit_id"]).to_numpy()) // pd.Timedelta(days=1)
+    exposed = users["exposed_at"].reindex(buys["unit_id"]).to_numpy()
+    age = (times - exposed) // pd.Timedelta(days=1)
     counts = pd.crosstab(buys["unit_id"], age).reindex(index=users.index, fill_value=0)
     counts = counts.reindex(columns=range(7), fill_value=0)
     grid = counts.stack().rename("purchases").reset_index()
