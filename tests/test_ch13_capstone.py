@@ -499,8 +499,9 @@ def test_part1_numbers_recomputed(shop):
 
 def test_part1_novelty_check_recomputed(shop):
     """Section 13.9: on the user-day rows (pandas), the slope of the log lift by day since first
-    exposure is +0.0053 per day, p = 0.824 (statsmodels, clustered by user); by arrival day
-    over the 7-day window -0.0034, p = 0.782 (independent cohorts, WLS written out)."""
+    exposure is +0.0053 per day, SE 0.0240, p = 0.824 (statsmodels, clustered by user); by
+    arrival day over the 7-day window -0.0034, SE 0.0122, p = 0.782 (independent cohorts, WLS
+    written out, as the chapter's by-hand cell)."""
     history, events = shop
     users = windowed(events, "2024-03-04")
     buys = events[(events["event_type"] == "purchase") & events["unit_id"].isin(users.index)]
@@ -514,7 +515,7 @@ def test_part1_novelty_check_recomputed(shop):
     treated = (users["variant"] == "treatment").reindex(grid["unit_id"]).to_numpy()
     slope, se, _ = clustered_log_lift_slope(grid["unit_id"], treated, grid["age"].to_numpy(),
                                             grid["purchases"])
-    assert f"{slope:+.4f}" == "+0.0053"
+    assert f"{slope:+.4f}" == "+0.0053" and f"{se:.4f}" == "0.0240"
     assert f"{2 * stats.norm.sf(abs(slope / se)):.3f}" == "0.824"
     cohort = (users["exposed_at"] - pd.Timestamp("2024-03-04")).dt.days
     per = users.groupby([cohort, "variant"])["converted"].agg(["mean", "size", "var"])
@@ -527,5 +528,5 @@ def test_part1_novelty_check_recomputed(shop):
     xc = x - np.sum(w * x) / w.sum()
     c = w * xc / np.sum(w * xc**2)
     slope, se = c @ effect, math.sqrt(np.sum(c**2 * var))
-    assert f"{slope:+.4f}" == "-0.0034"
+    assert f"{slope:+.4f}" == "-0.0034" and f"{se:.4f}" == "0.0122"
     assert f"{2 * stats.norm.sf(abs(slope / se)):.3f}" == "0.782"
