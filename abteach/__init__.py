@@ -76,8 +76,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "CrossingProbabilities", "DesignCharacteristics", "GroupSequentialDesign",
         "MixtureSPRT", "PeekingSimulation", "SequentialAnalysis", "alpha_spending",
         "boundaries", "compare_designs", "crossing_probabilities", "design_characteristics",
-        "msprt", "peeking_false_positive_rate", "sequential_analysis", "simulate_peeking",
-        "simulate_z_streams",
+        "msprt", "peeking_false_positive_rate", "replay_streams", "sequential_analysis",
+        "simulate_peeking", "simulate_z_streams",
     ),
     "simulate": (
         "DelayedEvents", "EventTruth", "SimulatedConversions", "SimulatedEvents",

@@ -272,6 +272,10 @@ VALID_CALLS: dict[str, dict | object] = {
     "sequential_analysis": lambda: dict(z_values=[1.0, 2.0, 2.5],
                                         information_fractions=[1 / 3, 2 / 3, 1.0],
                                         design=design(), final=False),
+    "replay_streams": lambda: dict(
+        looks=pd.DataFrame({"stream": "a", "time": [1.0, 2.0], "n": [100, 300],
+                            "estimate": [0.1, 0.2], "variance": [0.01, 0.004]}),
+        planned_max={"a": 300}, tau2=0.1),
     "simulate_peeking": dict(n_experiments=20, n_looks=3, rng=1),
     "simulate_z_streams": dict(n_experiments=5, looks=3, rng=1),
     # simulate

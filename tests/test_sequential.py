@@ -40,6 +40,7 @@ from abteach.sequential import (
     design_characteristics,
     msprt,
     peeking_false_positive_rate,
+    replay_streams,
     sequential_analysis,
     simulate_peeking,
     _recursion,
@@ -826,6 +827,72 @@ def test_overrun_rules():
     assert up.sum() == pytest.approx(0.05, abs=1e-9)
 
 
+# --- replaying the rules on recorded streams -------------------------------------------------
+
+
+def _null_streams(n_streams=40, n_looks=12, seed=8):
+    """Normal-estimate streams under H0 with variance 1 / n (units of the final SE)."""
+    gen = np.random.default_rng(seed)
+    n = np.arange(1, n_looks + 1) * 100.0
+    rows = []
+    for s in range(n_streams):
+        z = simulate_z_streams(1, n / n[-1], rng=gen)[0]
+        variance = 1.0 / n
+        rows.append(pd.DataFrame({"stream": f"s{s}", "time": np.arange(1.0, n_looks + 1),
+                                  "n": n, "estimate": z * np.sqrt(variance),
+                                  "variance": variance}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_replay_streams_agrees_with_the_single_stream_functions():
+    """Each rule of the replay equals the direct call: sequential_analysis at n / planned_max
+    (the over-running look is the final analysis, later looks unused; an under-run ends with
+    final=True), msprt over all looks, the fixed test at the last look."""
+    looks = _null_streams()
+    planned = {f"s{s}": 1200.0 * (0.7 + 0.02 * s) for s in range(40)}  # 0.84 to 1.62 of n_K
+    table = replay_streams(looks, planned_max=planned, tau2=1e-3)
+    design = boundaries(1, method="ld-obf")
+    for label, rows in looks.groupby("stream"):
+        z = (rows.estimate / np.sqrt(rows.variance)).to_numpy()
+        t = rows.n.to_numpy() / planned[label]
+        k = int(np.argmax(t >= 1)) + 1 if (t >= 1).any() else t.size
+        gs = sequential_analysis(z[:k], t[:k], design, final=True)
+        row = table.loc[label]
+        assert row["final_fraction"] == pytest.approx(t[k - 1])
+        assert row["gs"] == (int(np.sign(z[gs.stop_look - 1])) if gs.reject else 0)
+        assert row["gs_look"] == gs.stop_look
+        always = msprt(rows.estimate.to_numpy(), rows.variance.to_numpy(), tau2=1e-3)
+        assert (row["msprt"] != 0) == bool(always.stop_look)
+        assert row["fixed"] == (int(np.sign(z[-1])) if abs(z[-1]) >= stats.norm.isf(0.025) else 0)
+        naive = np.abs(z) >= stats.norm.isf(0.025)
+        assert (row["naive"] != 0) == naive.any()
+    assert (table["gs"] != 0).sum() <= (table["naive"] != 0).sum()
+
+
+def test_replay_streams_skips_counts_that_go_backwards():
+    looks = pd.DataFrame({"stream": "x", "time": [1.0, 2.0, 3.0, 4.0], "n": [100, 250, 240, 400],
+                          "estimate": [0.0, 0.01, 0.02, 0.01], "variance": [0.01, 0.004, 0.004, 0.0025]})
+    row = replay_streams(looks, planned_max={"x": 500}, tau2=0.01).loc["x"]
+    assert row["skipped"] == 1 and row["looks"] == 4 and row["final_fraction"] == 0.8
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(looks="table"), TypeError, "looks must be a pandas DataFrame"),
+    (dict(looks=pd.DataFrame({"stream": ["a"]})), ValueError, "missing"),
+    (dict(planned_max={"b": 1.0}), ValueError, "planned_max has no value for the stream 'a'"),
+    (dict(planned_max={"a": -3.0}), ValueError, "planned_max must be finite and > 0"),
+    (dict(planned_max={"a": 5.0}), ValueError, "planned_max must be at least 1/10"),
+    (dict(tau2="big"), TypeError, "tau2 must be a number"),
+    (dict(method="obf"), ValueError, "method"),
+])
+def test_replay_streams_checks_input(kwargs, error, match):
+    valid = dict(looks=pd.DataFrame({"stream": "a", "time": [1.0, 2.0], "n": [100, 300],
+                                     "estimate": [0.1, 0.2], "variance": [0.01, 0.004]}),
+                 planned_max={"a": 300}, tau2=0.1)
+    with pytest.raises(error, match=match):
+        replay_streams(**{**valid, **kwargs})
+
+
 # --- always-valid inference ------------------------------------------------------------------
 
 
@@ -1252,3 +1319,17 @@ def test_look_count_mismatch_names_both_arguments():
                        r"one value per look each, got z_values of shape \(3,\) and 1 "
                        "information_fractions"):
         sequential_analysis([1.0, 2.0, 2.5], [0.99], design)
+
+
+def test_decide_treats_a_declared_final_analysis_as_the_end():
+    """An under-run declared final (final=True at t = 0.85) ends the plan: decide() must not
+    say "keep running" (it did while only the planned last fraction counted)."""
+    from abteach.decision import decide
+    from abteach.inference import ztest_proportions
+
+    design = boundaries(3, method="ld-obf")
+    ended = sequential_analysis([0.4, 0.8, 1.1], [0.3, 0.6, 0.85], design, final=True)
+    running = sequential_analysis([0.4, 0.8, 1.1], [0.3, 0.6, 0.85], design)
+    primary = ztest_proportions(500, 10_000, 510, 10_000)
+    assert decide(primary, sequential=ended).verdict == "do not ship"
+    assert decide(primary, sequential=running).verdict == "keep running"

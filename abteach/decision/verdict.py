@@ -173,7 +173,8 @@ def _sequential_state(sequential) -> tuple[bool, int, str]:
                 f"overall alpha = {format_number(sequential.design.alpha, 4)} (the interval "
                 "above is the fixed-horizon one, not adjusted for the interim looks).")
         return True, int(np.sign(z)), text
-    final = sequential.information_fractions[-1] >= last_planned - _FRACTION_TOLERANCE
+    final = (sequential.final
+             or sequential.information_fractions[-1] >= last_planned - _FRACTION_TOLERANCE)
     if final:
         text = (f"The sequential plan reached its final look ({looks} of {planned}) without "
                 "crossing a boundary, so the primary result is not significant.")

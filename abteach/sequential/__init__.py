@@ -26,8 +26,9 @@ Conventions
 Z_k is the z-statistic (treatment minus control) at look k, computed from all data so far; t_k
 is the information fraction: the share of the *planned* maximum sample size (for a difference
 in means or proportions), in (0, 1] for a design; when monitoring, the final look may over-run
-it (t_K > 1, :func:`sequential_analysis` then spends all the alpha left). Under an alternative, E[Z_k] = drift * sqrt(t_k): the
-**drift** is the expected z-statistic at full information, delta / SE(delta-hat at t = 1).
+it (t_K > 1, :func:`sequential_analysis` then spends all the alpha left). Under an
+alternative, E[Z_k] = drift * sqrt(t_k): the **drift** is the expected z-statistic at full
+information, delta / SE(delta-hat at t = 1).
 Two-sided designs spend alpha/2 per side, symmetrically (the convention of gsDesign, rpact and
 ldbounds): reject H0 at look k when abs(Z_k) >= b_k. One-sided designs (``alternative="larger"``
 or ``"smaller"``) spend the whole alpha on one side and reject when Z_k >= b_k (or
@@ -52,6 +53,7 @@ module                              contents
 ``monitoring``                      :func:`sequential_analysis` of a running experiment
 ``always_valid``                    :func:`msprt`, the mixture SPRT
 ``compare``                         :func:`compare_designs`, all rules side by side
+``replay``                          :func:`replay_streams`, the rules on recorded streams
 ==================================  ========================================================
 
 References
@@ -102,6 +104,7 @@ from abteach.sequential.peeking import (
     simulate_peeking,
     simulate_z_streams,
 )
+from abteach.sequential.replay import replay_streams
 from abteach.sequential.spending import CLASSIC_METHODS, METHODS, SPENDING_METHODS, alpha_spending
 
 __all__ = [
@@ -127,6 +130,7 @@ __all__ = [
     "design_characteristics",
     "msprt",
     "peeking_false_positive_rate",
+    "replay_streams",
     "sequential_analysis",
     "simulate_peeking",
     "simulate_z_streams",

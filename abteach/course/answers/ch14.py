@@ -87,6 +87,38 @@ def _misleading_peeks(every_checkpoint: bool = False) -> int:
     return int((ever & ~final).sum())
 
 
+@cache
+def asos_daily_looks():
+    """One look a day at every metric-1 stream of ASOS (the last checkpoint of each day, at
+    least 2 units per arm), with the columns of :func:`abteach.replay_streams`."""
+    data = abt.asos()
+    daily = data[(data["metric_id"] == 1) & (data["count_c"] >= 2) & (data["count_t"] >= 2)]
+    daily = daily.assign(day=np.floor(daily["time_since_start"])).sort_values("time_since_start")
+    daily = daily.groupby([*STREAM, "day"]).tail(1)
+    return daily.assign(
+        stream=daily["experiment_id"] + "/" + daily["variant_id"].astype(str),
+        time=daily["time_since_start"], n=daily["count_c"] + daily["count_t"],
+        estimate=daily["mean_t"] - daily["mean_c"],
+        variance=daily["variance_c"] / daily["count_c"] + daily["variance_t"] / daily["count_t"],
+    )
+
+
+def asos_replay(tau_share: float = 0.01, hindsight: bool = False):
+    """Section 14.9's replay: planned maximum = the first look's rate extrapolated to the
+    stream's end (``hindsight``: the final count instead), mSPRT tau = ``tau_share`` of the
+    control rate at the first look."""
+    looks = asos_daily_looks()
+    first = looks.groupby("stream").head(1).set_index("stream")
+    last = looks.groupby("stream").tail(1).set_index("stream")
+    planned = last["n"] if hindsight else first["n"] / first["time"] * last["time"]
+    return abt.replay_streams(looks, planned_max=planned, tau2=(tau_share * first["mean_c"]) ** 2)
+
+
+def _gs_early(hindsight: bool = False) -> int:
+    replay = asos_replay(hindsight=hindsight)
+    return int(((replay["gs"] != 0) & (replay["gs_look"] < replay["looks"])).sum())
+
+
 EXERCISES = (
     Exercise(
         "14.1",
@@ -184,6 +216,41 @@ EXERCISES = (
                 (lambda: _misleading_peeks(every_checkpoint=True), "That looks at every "
                  "checkpoint, twice a day for some experiments; the question asks for one look "
                  "a day."),
+            ],
+        ),
+    ),
+    Exercise(
+        "14.7",
+        "n_gs_early",
+        Number(
+            lambda: _gs_early(),
+            rtol=0,
+            atol=0.5,
+            hint="Build one look a day per metric-1 stream (as in 14.6), set each stream's "
+            "planned maximum to n at its first look / time of the first look * time of its last "
+            "look, and call abt.replay_streams(looks, planned_max=..., tau2=...); count the "
+            "streams with gs != 0 and gs_look < looks (a stop before the last look).",
+            mistakes=[
+                (lambda: int((asos_replay()["gs"] != 0).sum()), "That counts every rejection, "
+                 "including those at the final analysis; the question asks for stops before the "
+                 "stream's last look."),
+                (lambda: _gs_early(hindsight=True), "You divided by each stream's final count: "
+                 "hindsight. The planned maximum must be fixed at the first look."),
+            ],
+        ),
+    ),
+    Exercise(
+        "14.8",
+        "n_msprt_wide",
+        Number(
+            lambda: int((asos_replay(tau_share=0.02)["msprt"] != 0).sum()),
+            rtol=0,
+            atol=0.5,
+            hint="Replay with tau2 = (0.02 * control rate at the first look) ** 2 and count the "
+            "streams with msprt != 0.",
+            mistakes=[
+                (lambda: int((asos_replay()["msprt"] != 0).sum()), "That is the chapter's "
+                 "tau of 1% of the control rate; the question asks for 2%."),
             ],
         ),
     ),
