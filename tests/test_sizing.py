@@ -46,6 +46,23 @@ def test_ship_rule_at_the_mde_ships_half_simulation():
     assert predicted == pytest.approx(0.5, abs=1e-12)
 
 
+def test_ship_rule_means_simulation_with_the_t_test():
+    """Means: sample means and variances of normal data (their exact sampling laws), Welch's
+    t-test, and the rule at the n of sample_size_ship_rule: P(ship) = 0.8 within the band."""
+    effect, delta, sd = 0.3, 0.2, 1.0
+    n = math.ceil(abt.sample_size_ship_rule(effect, minimum_effect=delta, sd=sd))
+    runs = 100_000
+    rng = np.random.default_rng(29)
+    means = rng.normal([0.0, effect], sd / math.sqrt(n), size=(runs, 2))
+    sds = sd * np.sqrt(rng.chisquare(n - 1, size=(runs, 2)) / (n - 1))
+    test = abt.welch_ttest_from_stats(means[:, 0], sds[:, 0], n, means[:, 1], sds[:, 1], n)
+    estimate = means[:, 1] - means[:, 0]
+    shipped = (test.pvalue < 0.05) & (estimate >= delta)
+    promised = abt.power_ship_rule(effect, n, minimum_effect=delta, sd=sd)
+    assert abs(shipped.mean() - promised) < _band(promised, runs)
+    assert promised == pytest.approx(0.8, abs=0.002)
+
+
 def test_ship_rule_reaches_80_percent_near_1_3_mde():
     n = abt.sample_size_proportions(0.10, 0.12)
     effect = optimize.brentq(

@@ -23,6 +23,12 @@ DAILY_USERS, SHARE = 6_000, 0.40
 # 02.4: 10% baseline, 3,000 eligible users a day, all in the experiment, 28 days, 50/50.
 MDE_DAILY, MDE_DAYS = 3_000, 28
 
+# 02.8: 5% baseline, hoped-for 5.6% (+0.6 pp), ship only if the estimate is >= 0.45 pp.
+SHIP_BASE, SHIP_EFFECT, SHIP_MINIMUM = 0.05, 0.006, 0.0045
+
+# 02.9: revenue per user guardrail, sd 40, tolerated loss 0.50, one-sided alpha 0.05, power 0.9.
+GUARD_SD, GUARD_MARGIN, GUARD_POWER = 40.0, 0.50, 0.90
+
 
 def _n_per_arm(**options) -> float:
     return abt.sample_size_proportions(P_BASE, P_LIFTED, **options)
@@ -38,6 +44,18 @@ def _days(n_control: float, *, share: float = SHARE, ratio: float = 1.0) -> floa
 
 def _mde(n_control: float, **options) -> float:
     return abt.mde_proportions(0.10, n_control, **options)
+
+
+def _ship_n(**options) -> float:
+    return abt.sample_size_ship_rule(
+        SHIP_EFFECT, **{"minimum_effect": SHIP_MINIMUM, "p_control": SHIP_BASE, **options}
+    )
+
+
+def _guard_n(**options) -> float:
+    return abt.sample_size_noninferiority(
+        0.0, **{"margin": GUARD_MARGIN, "sd": GUARD_SD, "power": GUARD_POWER, **options}
+    )
 
 
 EXERCISES = (
@@ -161,6 +179,64 @@ EXERCISES = (
                 "of the test at an assumed effect.",
                 "d": "Re-running with the observed effect as the target chases noise; plan on the "
                 "smallest effect that matters to the business, fixed before the data.",
+            },
+        ),
+    ),
+    Exercise(
+        "02.8",
+        "ship_n",
+        Number(
+            lambda: _ship_n(),
+            rtol=1e-4,
+            hint="Size for the rule actually used: abt.sample_size_ship_rule(0.006, "
+            "minimum_effect=0.0045, p_control=0.05) (two-sided alpha 0.05, power 0.8).",
+            mistakes=[
+                (lambda: abt.sample_size_proportions(SHIP_BASE, SHIP_BASE + SHIP_EFFECT),
+                 "That is the ordinary sample size: it makes the test significant 80% of the "
+                 "time, but the estimate must also clear 0.45 points, which needs more users."),
+                (lambda: abt.sample_size_proportions(SHIP_BASE, SHIP_BASE + SHIP_MINIMUM),
+                 "That sizes an ordinary test for an effect of 0.45 points; the true effect is "
+                 "0.6 points and the rule needs the ESTIMATE to be at least 0.45 points."),
+                (lambda: 2 * _ship_n(), "That is both arms; give the users in one arm."),
+                (lambda: _ship_n(power=0.9), "That is for 90%; the rule should ship 80% of the "
+                 "time."),
+            ],
+        ),
+    ),
+    Exercise(
+        "02.9",
+        "guardrail_n",
+        Number(
+            lambda: _guard_n(),
+            rtol=1e-4,
+            hint="A guardrail is a non-inferiority test: abt.sample_size_noninferiority(0.0, "
+            "margin=0.50, sd=40, power=0.9), one-sided alpha 0.05 (the default).",
+            mistakes=[
+                (lambda: _guard_n(alpha=0.025), "That uses z_(1-alpha/2), as a two-sided test "
+                 "of 'no difference' would: the non-inferiority test is one-sided at alpha = "
+                 "0.05, so its critical value is z_0.95 = 1.645."),
+                (lambda: _guard_n(power=0.8), "That is for 80% power; the team asks for 90%."),
+                (lambda: abt.sample_size_equivalence(0.0, margin=GUARD_MARGIN, sd=GUARD_SD,
+                                                     power=GUARD_POWER),
+                 "That is an equivalence (TOST) design, which also rules out large gains; the "
+                 "guardrail only needs to rule out a loss."),
+            ],
+        ),
+    ),
+    Exercise(
+        "02.10",
+        "ship_at_mde",
+        Choice(
+            "b",
+            options=("a", "b", "c", "d"),
+            hints={
+                "a": "80% is the probability of a significant result. The rule also needs the "
+                "estimate to reach 2 points, and an estimate centred on 2 points is below that "
+                "half of the time.",
+                "c": "A larger sample does not help: the estimate is centred on the true 2 points, "
+                "so it falls below the 2-point bar half of the time whatever n.",
+                "d": "5% is alpha, the rate of significant results when there is NO effect; here "
+                "the effect is real and equal to the bar.",
             },
         ),
     ),
