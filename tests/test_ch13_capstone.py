@@ -456,7 +456,8 @@ def test_part1_numbers_recomputed(shop):
     710 / 845 buyers (SRM p = 0.943, scipy); z-test effect +0.00958, p = 4.56e-04
     (statsmodels); fractions 0.0730 at look 1 and 1.0016 at look 14 with z = 2.9424 at look 8;
     revenue lift +16.02% (scipy Welch); CUPED +0.00971 and rho 0.194 by hand; 196,308
-    user-days with 1,555 purchases in the windows."""
+    user-days with 1,555 purchases in the windows; the revenue guardrail's bound +1.84%, the
+    click-through lift -0.16%, the impact 12,130; CUPED of page views -0.0396 with rho 0.428."""
     from statsmodels.stats.proportion import proportions_ztest
 
     history, events = shop
@@ -495,6 +496,21 @@ def test_part1_numbers_recomputed(shop):
     assert f"{adjusted[treated].mean() - adjusted[~treated].mean():+.5f}" == "+0.00971"
     assert f"{np.corrcoef(y, x)[0, 1]:.3f}" == "0.194"
     assert 7 * len(users) == 196_308 and int(buyers.sum()) == 1_555
+    # guardrails: the revenue lift's one-sided 95% lower bound (delta method on the log ratio),
+    # the click-through rate as a ratio of sums, the impact over 28,000 customers
+    low = log_lift_bound(rev_c.mean(), rev_c.var() / len(rev_c), rev_t.mean(),
+                         rev_t.var() / len(rev_t), -stats.norm.isf(0.05))
+    assert f"{low:+.2%}" == "+1.84%"
+    ctr = users.groupby("variant")[["clicks", "page_views"]].sum()
+    ctr = ctr["clicks"] / ctr["page_views"]
+    assert f"{ctr['treatment'] / ctr['control'] - 1:+.2%}" == "-0.16%"
+    assert f"{28_000 * (rev_t.mean() - rev_c.mean()):,.0f}" == "12,130"
+    # CUPED of page views on the same covariate
+    views = users["page_views"].to_numpy(float)
+    theta = np.cov(views, x)[0, 1] / np.var(x, ddof=1)
+    adjusted = views - theta * (x - x.mean())
+    assert f"{adjusted[treated].mean() - adjusted[~treated].mean():+.4f}" == "-0.0396"
+    assert f"{np.corrcoef(views, x)[0, 1]:.3f}" == "0.428"
 
 
 def test_part1_novelty_check_recomputed(shop):
