@@ -66,9 +66,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "multiple_tests", "simulate_many_variants", "simulate_pvalues",
     ),
     "novelty": (
-        "DailyEffects", "DecayFit", "SimulatedDailyEffects", "SimulatedUserDays", "TrendTest",
-        "TrendTestPower", "clustered_daily_effects", "daily_effects", "fit_decay",
-        "simulate_daily_effects", "simulate_user_days", "trend_test", "trend_test_power",
+        "DailyEffects", "DecayFit", "ExposureEffects", "SimulatedDailyEffects", "SimulatedUserDays",
+        "TrendTest", "TrendTestPower", "clustered_daily_effects", "daily_effects",
+        "exposure_effects", "fit_decay", "simulate_daily_effects", "simulate_user_days",
+        "trend_test", "trend_test_power", "window_effects",
     ),
     "power": (
         "duration_days", "mde_proportions", "power_means", "power_proportions",

@@ -222,7 +222,7 @@ def decide(
     observed_n=None,
     inconclusive_guardrails: str = "block",
 ) -> Decision:
-    """Ship, do not ship, keep running or investigate: the verdict with its reasons.
+    r"""Ship, do not ship, keep running or investigate: the verdict with its reasons.
 
     The rules are applied in this order; the first that applies decides.
 
@@ -249,6 +249,17 @@ def decide(
     horizon p-value is not valid yet (peeking, chapter 10) and the verdict is "keep
     running" unless a guardrail fails. Without ``planned_n`` the result is taken as the
     planned final analysis.
+
+    Power of this rule. Rule 3 ships only when the test is significant AND the estimate
+    is at least ``minimum_effect``, so its power is not the power of the test: for a true
+    effect :math:`\Delta` with standard error SE (fixed-horizon analysis),
+    :math:`P(\text{ship}) = \Phi((\Delta - \max(\delta, z_{1-\alpha/2} SE)) / SE)`,
+    :math:`\delta` = ``minimum_effect`` (:func:`~abteach.decision.sizing.power_ship_rule`).
+    An experiment sized for 80% power at an MDE equal to ``minimum_effect`` ships only 50%
+    of the time when the true effect is that MDE. Either keep ``minimum_effect`` (the
+    smallest effect worth shipping) at or below about 70% of the effect the experiment is
+    sized to detect (at alpha 0.05 and power 0.8 the test is then the binding bar), or size
+    the experiment with :func:`~abteach.decision.sizing.sample_size_ship_rule`.
 
     Inconclusive guardrails. A guardrail that neither passes nor fails blocks shipping:
     while the plan runs the verdict is "keep running", and at the end "do not ship"

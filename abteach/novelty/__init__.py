@@ -25,11 +25,15 @@ function                            question
                                     covariance clustered by user (for fit_decay's cov)
 :func:`simulate_user_days`          seeded users with a persistent level who return
 :func:`trend_test_power`            how often does the trend test detect a given decay?
+:func:`exposure_effects`            effect by days since first exposure from user-day rows,
+                                    trend test with users as clusters
+:func:`window_effects`              arrival cohorts compared over a fixed per-user window
 ==================================  ========================================================
 
 One module per question: ``simulate`` (:func:`simulate_daily_effects`), ``daily``
 (:func:`daily_effects`), ``trend`` (:func:`trend_test`), ``decay`` (:func:`fit_decay`) and
-``power`` (:func:`trend_test_power`); ``_series`` holds the checks and weights they share.
+``power`` (:func:`trend_test_power`), ``exposure`` (:func:`exposure_effects`,
+:func:`window_effects`: user-day rows); ``_series`` holds the checks and weights they share.
 
 Calendar day or day since first exposure?
 -----------------------------------------
@@ -65,11 +69,14 @@ independent whatever users are like, and, all measured on the same day, they car
 calendar effect either. :meth:`SimulatedDailyEffects.on_calendar_day` gives that series (in
 the same simulation its test kept its 5% level); it uses one day of data, so it has less
 power. The analysis that uses every day validly needs user-level data: regress the user-day
-outcome on treatment x age with standard errors clustered by user (or bootstrap users).
-For the decay fit, :func:`clustered_daily_effects` gives the by-age effects with their
-covariance clustered by user and :func:`fit_decay` (``cov=``) the sandwich interval for the
-long-run effect, which keeps its coverage in :func:`simulate_user_days` experiments where
-the independent-points interval covers about 75% (``tests/test_novelty_clustered.py``). A
+outcome on treatment x age with standard errors clustered by user (or bootstrap users);
+:func:`exposure_effects` does exactly that, and :func:`window_effects` compares arrival
+cohorts over a fixed per-user window (a cohort's effect "until the end of the experiment"
+mixes its follow-up time with the decay). For the decay fit, :func:`clustered_daily_effects`
+gives the by-age effects with their covariance clustered by user and :func:`fit_decay`
+(``cov=``) the sandwich interval for the long-run effect, which keeps its coverage in
+:func:`simulate_user_days` experiments where the independent-points interval covers about
+75% (``tests/test_novelty_clustered.py``). A
 subtler caveat: if the treatment changes who comes back, users of a given age are no longer
 comparable between arms (survivorship); check the users per age and arm (an SRM check per
 age).
@@ -89,6 +96,12 @@ Wiley, ch. 2 and 6 (Wald and profile-likelihood intervals).
 
 from abteach.novelty.daily import DailyEffects, clustered_daily_effects, daily_effects
 from abteach.novelty.decay import DecayFit, fit_decay
+from abteach.novelty.exposure import (
+    SCALES_EXPOSURE,
+    ExposureEffects,
+    exposure_effects,
+    window_effects,
+)
 from abteach.novelty.power import TrendTestPower, trend_test_power
 from abteach.novelty.simulate import (
     METRICS,
@@ -104,17 +117,21 @@ __all__ = [
     "METRICS",
     "PROFILES",
     "SCALES",
+    "SCALES_EXPOSURE",
     "DailyEffects",
     "DecayFit",
+    "ExposureEffects",
     "SimulatedDailyEffects",
     "SimulatedUserDays",
     "TrendTest",
     "TrendTestPower",
     "clustered_daily_effects",
     "daily_effects",
+    "exposure_effects",
     "fit_decay",
     "simulate_daily_effects",
     "simulate_user_days",
     "trend_test",
     "trend_test_power",
+    "window_effects",
 ]

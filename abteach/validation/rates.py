@@ -57,6 +57,7 @@ from abteach.interference import (
 )
 from abteach.multiple import error_rates, multiple_tests, simulate_pvalues
 from abteach.novelty import simulate_daily_effects, simulate_user_days, trend_test_power
+from abteach.novelty.exposure import _effects as _exposure_effects
 from abteach.power import power_means, power_proportions, sample_size_means, sample_size_proportions
 from abteach.sequential import (
     boundaries,
@@ -365,6 +366,43 @@ def _trend_type_i(runs, gen):
     return trend_test_power(sim, by="exposure_day").power
 
 
+# --- novelty on user-day rows: rate-based visits, users as clusters --------------------------
+
+_PANEL_DAYS, _PANEL_PER_ARM, _PANEL_CHUNK = 3, 150, 1_000
+
+
+def _user_day_panel(runs, gen, lift, *, days=_PANEL_DAYS, per_arm=_PANEL_PER_ARM, p_buy=0.5):
+    """Seeded user-day panels with rate-based visits (shared by the check and the tests).
+
+    ``per_arm`` users per arm arrive on each of ``days`` days and are followed to the end of
+    the experiment; user i visits on the exposure day and then on each day with probability
+    r_i ~ Beta(2, 2) (persistent: a user's days are correlated); a visit ends in a purchase
+    with probability ``p_buy`` in control and ``p_buy (1 + lift[age])`` in treatment. Returns
+    the purchases (runs x users x ages, 0 after the end), the observed mask (users x ages),
+    the arm and the arrival day of each user.
+    """
+    arrival = np.repeat(np.arange(days), 2 * per_arm)
+    treated = np.tile(np.repeat([False, True], per_arm), days)
+    ages = np.arange(days)
+    seen = ages <= (days - 1 - arrival)[:, None]
+    buy = p_buy * (1 + np.outer(treated, np.asarray(lift, dtype=float))) * seen
+    visit = gen.beta(2.0, 2.0, (runs, arrival.size, 1)) * np.ones(days)
+    visit[..., 0] = 1.0  # the exposure day is a visit
+    return (gen.random(visit.shape) < visit * buy).astype(float), seen, treated, arrival
+
+
+def _exposure_type_i(runs, gen):
+    """Share of runs where the clustered relative-lift trend test rejects a constant lift."""
+    rejected = 0
+    for size in [_PANEL_CHUNK] * (runs // _PANEL_CHUNK) + [runs % _PANEL_CHUNK] * (
+            runs % _PANEL_CHUNK > 0):
+        values, seen, treated, _ = _user_day_panel(size, gen, np.full(_PANEL_DAYS, 0.2))
+        _, _, slope, slope_var, _, _ = _exposure_effects(
+            values, seen, treated, np.arange(_PANEL_DAYS, dtype=float), "relative")
+        rejected += int(np.sum(np.abs(slope) / np.sqrt(slope_var) > 1.959963984540054))
+    return rejected / runs
+
+
 # --- sizing for the decision: ship rule, non-inferiority, equivalence (chapter 2) -----------
 
 _SHIP = dict(effect=0.02, minimum_effect=0.015, p_control=0.10)
@@ -602,6 +640,9 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
                    _msprt_coverage),
     ErrorRateCheck("trend test by exposure day, stable effect", "trend_test",
                    "type I error = alpha", "equal", ALPHA, 2_000, _trend_type_i),
+    ErrorRateCheck("trend by days since exposure, user-day rows, constant lift",
+                   "exposure_effects", "type I error = alpha", "equal", ALPHA, 10_000,
+                   _exposure_type_i),
     ErrorRateCheck("ship rule at the n of sample_size_ship_rule (0.10 vs 0.12, delta 0.015)",
                    "sample_size_ship_rule", "P(ship) = designed power", "equal",
                    power_ship_rule(_SHIP["effect"], _n_ship(),

@@ -6,6 +6,8 @@ recomputed the same way so that each gets its own hint.
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 from scipy import stats
 
 import abteach as abt
@@ -21,6 +23,30 @@ THREE_ARMS = (10_210, 9_870, 10_135)
 LOOKS, Z_VALUES = 5, (2.10, 2.60, 2.95, 3.40, 3.90)
 # 13.5: page load time in seconds (mean, sd, users), control then treatment, and the guardrail.
 LOAD_CONTROL, LOAD_TREATMENT, LOAD_TOLERANCE = (1.800, 0.90, 20_000), (1.825, 0.95, 20_000), 0.02
+# 13.7: a seeded user-day table (3,000 users, 7 days since first exposure, a fading lift).
+USER_DAYS_SEED, USER_DAYS_USERS, USER_DAYS_DAYS = 1307, 3_000, 7
+# 13.8: the ship rule's sizing: baseline 10%, effect to detect +2 points, ship from +1.5 points.
+SHIP_BASELINE, SHIP_EFFECT, SHIP_MINIMUM = 0.10, 0.02, 0.015
+
+
+def user_days() -> pd.DataFrame:
+    """The user-day table of exercise 13.7 (the solution notebook builds the same one)."""
+    rng = np.random.default_rng(USER_DAYS_SEED)
+    n, days = USER_DAYS_USERS, USER_DAYS_DAYS
+    treated = np.arange(n) % 2 == 1
+    visit_rate = rng.beta(2, 4, n)
+    lift = 0.5 * np.exp(-np.arange(days) / 2)  # a fading novelty lift
+    bought = rng.random((n, days)) < 0.3 * visit_rate[:, None] * (1 + np.outer(treated, lift))
+    return pd.DataFrame({"user": np.repeat(np.arange(n), days),
+                         "treated": np.repeat(treated, days),
+                         "age": np.tile(np.arange(days), n),
+                         "purchases": bought.ravel().astype(int)})
+
+
+def _novelty_slope(scale: str = "relative") -> float:
+    table = user_days()
+    return abt.exposure_effects(table["user"], table["treated"].to_numpy(), table["age"],
+                                table["purchases"], scale=scale).slope
 
 
 def _spend(arm: dict) -> tuple[float, float, int]:
@@ -158,6 +184,44 @@ EXERCISES = (
                 "d": "The three arms pass the SRM check easily (p = 0.90 for the designed "
                 "1:1:1 split).",
             },
+        ),
+    ),
+    Exercise(
+        "13.7",
+        "novelty_slope",
+        Number(
+            lambda: _novelty_slope(),
+            rtol=1e-6,
+            hint="Pass the four columns to abt.exposure_effects(user, treated, age, purchases, "
+            "scale='relative') (treated as a boolean array: .to_numpy()) and take .slope, the "
+            "change of the log lift per day since first exposure.",
+            mistakes=[
+                (lambda: _novelty_slope("absolute"), "That is the slope of the DIFFERENCE of "
+                 "purchase rates; purchases per day differ between ages in both arms, so compare "
+                 "the relative lift (scale='relative')."),
+            ],
+        ),
+    ),
+    Exercise(
+        "13.8",
+        "n_ship_rule",
+        Number(
+            lambda: abt.sample_size_ship_rule(SHIP_EFFECT, minimum_effect=SHIP_MINIMUM,
+                                              p_control=SHIP_BASELINE),
+            rtol=1e-3,
+            hint="The rule ships when the estimate clears both z_0.975 SE and 1.5 points; "
+            "abt.sample_size_ship_rule(0.02, minimum_effect=0.015, p_control=0.10) gives the "
+            "control-arm n at which it ships with probability 0.8.",
+            mistakes=[
+                (lambda: abt.sample_size_proportions(SHIP_BASELINE, SHIP_BASELINE + SHIP_EFFECT),
+                 "That is the sample size of the test alone (80% significant); the rule also "
+                 "needs the estimate above 1.5 points, which at that n happens only 76% of the "
+                 "time."),
+                (lambda: abt.sample_size_proportions(SHIP_BASELINE, SHIP_BASELINE + SHIP_MINIMUM),
+                 "That sizes the test to detect +1.5 points; +2 points is the effect to detect "
+                 "and +1.5 points the ship threshold: pass effect 0.02 and "
+                 "minimum_effect=0.015 to abt.sample_size_ship_rule."),
+            ],
         ),
     ),
 )
