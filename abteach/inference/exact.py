@@ -242,7 +242,7 @@ def barnard_exact_test(x_control, n_control, x_treatment, n_treatment, *,
 
     Examples
     --------
-    >>> round(barnard_exact_test(3, 15, 7, 12, alternative="larger").pvalue, 4)
+    >>> round(barnard_exact_test(7, 15, 12, 15, alternative="larger").pvalue, 4)
     0.0341
     """
     alternative = check_alternative(alternative)
