@@ -123,15 +123,14 @@ def _barnard(x_c, n_c, x_t, n_t, alternative):
         extreme = z <= observed + tie
     else:
         extreme = np.abs(z) >= abs(observed) - tie
-    log_comb = (special.gammaln(n_c + 1) - special.gammaln(grid_c + 1)
-                - special.gammaln(n_c - grid_c + 1) + special.gammaln(n_t + 1)
-                - special.gammaln(grid_t + 1) - special.gammaln(n_t - grid_t + 1))[extreme]
-    successes = (grid_c + grid_t + np.zeros_like(z, dtype=np.int64))[extreme]
-    failures = n_c + n_t - successes
+    totals, log_weight = _weights_by_total(
+        (grid_c + grid_t + np.zeros_like(z, dtype=np.int64))[extreme],
+        (_log_comb(n_c, grid_c) + _log_comb(n_t, grid_t))[extreme],
+    )
 
     def pvalue(pi):
         pi = np.atleast_1d(pi)[:, None]
-        log_p = log_comb + special.xlogy(successes, pi) + special.xlog1py(failures, -pi)
+        log_p = log_weight + special.xlogy(totals, pi) + special.xlog1py(n_c + n_t - totals, -pi)
         return np.exp(special.logsumexp(log_p, axis=-1))
 
     grid = np.linspace(0.0, 1.0, _GRID)
@@ -143,6 +142,18 @@ def _barnard(x_c, n_c, x_t, n_t, alternative):
     if -refined.fun > values[best]:
         return min(1.0, -refined.fun), float(refined.x)
     return min(1.0, float(values[best])), float(grid[best])
+
+
+def _weights_by_total(totals, log_comb):
+    """P_pi depends on a table only through its total s = k_c + k_t: the log of the summed
+    binomial coefficients per s (each s scaled by its own largest term, so none underflows)."""
+    order = np.argsort(totals, kind="stable")
+    totals, log_comb = totals[order], log_comb[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(totals) > 0])
+    top = np.maximum.reduceat(log_comb, starts)
+    sizes = np.diff(np.r_[starts, totals.size])
+    summed = np.add.reduceat(np.exp(log_comb - np.repeat(top, sizes)), starts)
+    return totals[starts], top + np.log(summed)
 
 
 def _effect(x_c, n_c, x_t, n_t):
@@ -226,7 +237,7 @@ def barnard_exact_test(x_control, n_control, x_treatment, n_treatment, *,
     Parameters
     ----------
     x_control, n_control, x_treatment, n_treatment : int or array of int
-        Conversions and units per arm; (n_c + 1)(n_t + 1) at most 2**28 / 257 tables.
+        Conversions and units per arm; (n_c + 1)(n_t + 1) at most 2**25 tables.
     alternative : {"two-sided", "larger", "smaller"}
 
     Returns
@@ -248,7 +259,7 @@ def barnard_exact_test(x_control, n_control, x_treatment, n_treatment, *,
     alternative = check_alternative(alternative)
     tables = _tables(x_control, n_control, x_treatment, n_treatment)
     largest = float(np.max((tables[1] + 1.0) * (tables[3] + 1.0)))
-    check_work("(n_control + 1) * (n_treatment + 1) tables * 257 rates", largest * _GRID)
+    check_work("(n_control + 1) * (n_treatment + 1) tables", largest * 8)
     pvalue, nuisance = _per_table(lambda *row: _barnard(*row, alternative), tables)
     x_c, n_c, x_t, n_t = tables
     return ExactTest(
