@@ -13,7 +13,7 @@ import numpy as np
 from scipy import stats
 
 import abteach as abt
-from abteach.course.check import Exercise, Number
+from abteach.course.check import Choice, Exercise, Number
 
 #: Exercise 15.3 and 15.4: conversions and users (control, then treatment).
 RARE = (2, 500, 9, 480)
@@ -155,6 +155,22 @@ EXERCISES = (
                 (lambda: _se_ratio(inverse=True), "That is i.i.d. over clustered; the question "
                  "asks how many times LARGER the clustered SE is."),
             ],
+        ),
+    ),
+    Exercise(
+        "15.7",
+        "capped_estimand",
+        Choice(
+            "b",
+            ("a", "b", "c", "d"),
+            hints={
+                "a": "Capping changes every value above c to c, so the test no longer "
+                "estimates the difference of the raw means.",
+                "c": "That is what the Mann-Whitney test of 15.2 compares, not a t-test on "
+                "capped values.",
+                "d": "A t-test on capped values compares means of the capped values, not "
+                "medians (the median of spend is 0 in both arms).",
+            },
         ),
     ),
 )
