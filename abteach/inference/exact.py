@@ -230,7 +230,7 @@ def barnard_exact_test(x_control, n_control, x_treatment, n_treatment, *,
 
     and the p-value is :math:`\max_{\pi \in [0, 1]} P_\pi` (a grid of 257 points, then a
     bounded search around the best one). "As extreme": z at least the observed ("larger"),
-    at most ("smaller"), or |z| at least |z_obs| (two-sided). This is
+    at most ("smaller"), or :math:`|z| \ge |z_{\text{obs}}|` (two-sided). This is
     ``scipy.stats.barnard_exact(..., pooled=True)``. It is never less powerful than Fisher's
     test in these examples and keeps its size at most alpha for every common rate.
 
