@@ -56,7 +56,7 @@ class QuantileTest(Record):
         """Plain-text description of the test with the numbers plugged in."""
         q = f"{100 * self.quantile:g}th percentile"
         return "\n".join([
-            f"Difference of {q}s, delta method on the distribution function (Deng et al. 2018)",
+            f"Difference of {q}s (delta method of Deng, Knoblich & Lu 2018)",
             f"  control {_f(self.estimate_control)} ({self.n_control} values, "
             f"{self.units_control} units), SE {_f(self.se_control)}",
             f"  treatment {_f(self.estimate_treatment)} ({self.n_treatment} values, "
