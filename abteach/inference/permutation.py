@@ -31,6 +31,8 @@ __all__ = ["PermutationTest", "permutation_test"]
 
 #: The most random splits :func:`permutation_test` draws.
 MAX_PERMUTATIONS = 10_000_000
+# Splits times values above which the splits are drawn at random rather than enumerated.
+_EXACT_WORK = 2**24
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -60,13 +62,15 @@ class PermutationTest(Record):
         ])
 
 
-def _all_splits(n: int, n_control: int) -> np.ndarray:
+def _all_splits(n: int, n_control: int, count: int) -> np.ndarray:
     """Every split of n pooled indices: rows are control indices then treatment indices."""
-    rows = []
-    for chosen in itertools.combinations(range(n), n_control):
-        rest = sorted(set(range(n)) - set(chosen))
-        rows.append(list(chosen) + rest)
-    return np.array(rows, dtype=np.int64)
+    chosen = np.fromiter(
+        itertools.chain.from_iterable(itertools.combinations(range(n), n_control)),
+        dtype=np.int64, count=count * n_control,
+    ).reshape(count, n_control)
+    rest = np.ones((count, n), dtype=bool)
+    rest[np.arange(count)[:, None], chosen] = False
+    return np.concatenate([chosen, np.nonzero(rest)[1].reshape(count, n - n_control)], axis=1)
 
 
 def _null_distribution(statistic, pooled, n_control, lead, splits, n_random, generator):
@@ -123,7 +127,8 @@ def permutation_test(
         p_{\text{two-sided}} = \min(1,\ 2 \min(p_{\text{larger}}, p_{\text{smaller}})),
 
     over all :math:`B = \binom{N}{n_c}` splits (exact, a = 0) when there are at most
-    ``n_resamples`` of them, otherwise over ``n_resamples`` random splits (Monte Carlo,
+    ``n_resamples`` of them (and B N is at most 2**24), otherwise over ``n_resamples``
+    random splits (Monte Carlo,
     a = 1, which keeps the test valid: P(p <= alpha) <= alpha under the null). This is the
     convention of ``scipy.stats.permutation_test``; here experiments on leading axes are
     tested at once.
@@ -173,21 +178,22 @@ def permutation_test(
     c, t = _sample("control", control), _sample("treatment", treatment)
     lead = _experiments("control", c, "treatment", t)
     n_control, n = c.shape[-1], c.shape[-1] + t.shape[-1]
-    exact = math.comb(n, n_control) <= n_resamples
-    count = math.comb(n, n_control) if exact else n_resamples
+    splits = math.comb(n, n_control)
+    exact = splits <= n_resamples and splits * n <= _EXACT_WORK
+    count = splits if exact else n_resamples
     check_work("splits * (n_control + n_treatment)" + (" * experiments" if lead else ""),
                float(count) * float(np.prod(lead)) * n)
     if not exact and rng is None:
         raise ValueError(
-            f"rng is needed: {n_control} + {n - n_control} values have more than "
-            f"n_resamples = {n_resamples} splits, so random splits are drawn"
+            f"rng is needed: {n_control} + {n - n_control} values have {splits} splits, too "
+            f"many to enumerate with n_resamples = {n_resamples}, so random splits are drawn"
         )
     pooled = np.concatenate([np.broadcast_to(c, lead + c.shape[-1:]),
                              np.broadcast_to(t, lead + t.shape[-1:])], axis=-1)
     observed = _apply(statistic, c, t, lead)
-    splits = _all_splits(n, n_control) if exact else None
+    table = _all_splits(n, n_control, count) if exact else None
     generator = None if exact else as_generator(rng)
-    null = _null_distribution(statistic, pooled, n_control, lead, splits, n_resamples, generator)
+    null = _null_distribution(statistic, pooled, n_control, lead, table, n_resamples, generator)
     return PermutationTest(
         statistic=scalar_or_array(observed),
         pvalue=scalar_or_array(_pvalue(null, observed, alternative, exact)),
