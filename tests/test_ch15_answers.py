@@ -104,3 +104,28 @@ def test_exact_sizes_of_the_chapter_figure():
     assert max(np.sum(table_probability(p) * fisher) for p in rates) <= 0.05
     barnard = abt.barnard_exact_test(x_c, n, x_t, n).pvalue < 0.05
     assert max(np.sum(table_probability(p) * barnard) for p in rates) <= 0.05
+
+
+def test_chapter_rank_and_log_numbers_by_scipy_and_numpy():
+    """§15.2: mean of log1p up by 0.0292 log-dollars; P(T > C) + P(T = C)/2 = 0.5034 with
+    p = 1.58e-13, next to the conversion test's 1.52e-13."""
+    control, mens = _spend("No E-Mail"), _spend("Mens E-Mail")
+    assert np.log1p(mens).mean() - np.log1p(control).mean() == pytest.approx(0.0292, abs=5e-5)
+    rank = stats.mannwhitneyu(mens, control)
+    assert rank.statistic / (mens.size * control.size) == pytest.approx(0.5034, abs=5e-5)
+    assert rank.pvalue == pytest.approx(1.58e-13, rel=5e-3)
+    table = np.array([[(control > 0).sum(), control.size], [(mens > 0).sum(), mens.size]])
+    p_c, p_t = table[:, 0] / table[:, 1]
+    pooled = table[:, 0].sum() / table[:, 1].sum()
+    z = (p_t - p_c) / math.sqrt(pooled * (1 - pooled) * (1 / table[0, 1] + 1 / table[1, 1]))
+    assert 2 * stats.norm.sf(z) == pytest.approx(1.52e-13, rel=5e-3)
+
+
+def test_chapter_rare_conversion_example_by_scipy():
+    """§15.4: 3 of 400 against 11 of 400; Fisher p = 0.0552, Barnard p = 0.0319."""
+    table = [[11, 3], [389, 397]]
+    assert stats.fisher_exact(table).pvalue == pytest.approx(0.0552, abs=5e-5)
+    assert abt.fisher_exact_test(3, 400, 11, 400).pvalue == pytest.approx(
+        stats.fisher_exact(table).pvalue, rel=1e-9)
+    assert abt.barnard_exact_test(3, 400, 11, 400).pvalue == pytest.approx(
+        stats.barnard_exact(table, n=128).pvalue, rel=1e-3)
