@@ -95,7 +95,10 @@ def test_exact_sizes_of_the_chapter_figure():
     n = 40
     k = np.arange(n + 1)
     x_c, x_t = np.meshgrid(k, k, indexing="ij")
-    table_probability = lambda p: stats.binom.pmf(x_c, n, p) * stats.binom.pmf(x_t, n, p)  # noqa: E731
+
+    def table_probability(p):
+        return stats.binom.pmf(x_c, n, p) * stats.binom.pmf(x_t, n, p)
+
     rates = np.linspace(0.01, 0.5, 50)
     fisher = np.array([[stats.fisher_exact([[b, a], [n - b, n - a]]).pvalue < 0.05
                         for b in k] for a in k])

@@ -118,8 +118,9 @@ def quantile_test(control, treatment, *, quantile: float = 0.95, clusters_contro
     the outer-interval construction of Deng, Knoblich & Lu (2018): an interval for the
     value of F at the quantile (ranks :math:`N(q \mp z\sigma_F)`) turned into an interval for
     the quantile, which needs no density estimate (here the sample quantiles at those
-    levels, with numpy's linear interpolation between order statistics). Without clusters every value is its own unit and
-    :math:`\sigma_F^2 \approx q(1-q)/N`, the classical order-statistic interval. The
+    levels, with numpy's linear interpolation between order statistics). Without clusters
+    every value is its own unit and :math:`\sigma_F^2 \approx q(1-q)/N`, the classical
+    order-statistic interval. The
     difference :math:`\hat\xi_{q,t} - \hat\xi_{q,c}` is then tested with
     :math:`\mathrm{SE} = \sqrt{\mathrm{SE}_c^2 + \mathrm{SE}_t^2}` (normal approximation).
 

@@ -1,4 +1,5 @@
-"""Answer key of chapter 15, Heavy tails, outliers and quantiles (``solutions/15_heavy_tails.ipynb``).
+"""Answer key of chapter 15, Heavy tails, outliers and quantiles
+(``solutions/15_heavy_tails.ipynb``).
 
 Expected values are computed with abteach from the shipped Hillstrom data, the small tables and
 samples below, and the seeded page-view simulation; typical wrong answers are recomputed the
