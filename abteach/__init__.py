@@ -53,7 +53,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "BootstrapCI", "MeansTTest", "Moments", "ProportionsChiSquare", "ProportionsZTest",
         "RatioMetricTest", "bootstrap_ci", "chisq_proportions", "lift_interval",
         "min_sample_size_for_normality", "moments_from_sums", "ratio_metric_test",
-        "sample_size_ratio", "welch_ttest", "welch_ttest_from_stats", "welch_ttest_from_sums", "ztest_proportions",
+        "sample_size_ratio", "welch_ttest", "welch_ttest_from_stats", "welch_ttest_from_sums",
+        "ztest_proportions", "ExactTest", "PermutationTest", "QuantileTest", "barnard_exact_test",
+        "cap_threshold", "fisher_exact_test", "permutation_test", "quantile_test", "winsorize",
     ),
     "interference": (
         "ClusterDesign", "ClusterTest", "ComplierEffect", "InteractionTest",

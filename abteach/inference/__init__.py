@@ -25,6 +25,13 @@ function                               module              question
                                                            statistic (percentile, BCa)
 :func:`min_sample_size_for_normality`  ``normality``       is n large enough for the normal
                                                            approximation? (355 s^2)
+:func:`cap_threshold`,                 ``winsorize``       cap a heavy-tailed metric at a
+:func:`winsorize`                                          threshold fixed in advance
+:func:`permutation_test`               ``permutation``     randomization p-value of any statistic
+:func:`fisher_exact_test`,             ``exact``           exact tests for rare conversions
+:func:`barnard_exact_test`
+:func:`quantile_test`                  ``quantiles``       do two quantiles (p95) differ? (delta
+                                                           method, clustered by user)
 =====================================  ==================  ====================================
 
 Relative effects. Every two-arm test reports the lift ``treatment / control - 1`` with two
@@ -35,6 +42,12 @@ private module ``_core``, the bootstrap's in ``_resampling``.
 """
 
 from abteach.inference.bootstrap import BOOTSTRAP_METHODS, BootstrapCI, bootstrap_ci
+from abteach.inference.exact import (
+    EXACT_METHODS,
+    ExactTest,
+    barnard_exact_test,
+    fisher_exact_test,
+)
 from abteach.inference.lift import lift_interval
 from abteach.inference.means import (
     MeansTTest,
@@ -51,32 +64,45 @@ from abteach.inference.proportions import (
     chisq_proportions,
     ztest_proportions,
 )
+from abteach.inference.permutation import PermutationTest, permutation_test
+from abteach.inference.quantiles import QuantileTest, quantile_test
 from abteach.inference.ratio import (
     RATIO_METHODS,
     RatioMetricTest,
     ratio_metric_test,
     sample_size_ratio,
 )
+from abteach.inference.winsorize import cap_threshold, winsorize
 
 __all__ = [
     "BOOTSTRAP_METHODS",
+    "EXACT_METHODS",
     "NORMALITY_FACTOR",
     "RATIO_METHODS",
     "BootstrapCI",
+    "ExactTest",
     "MeansTTest",
     "Moments",
     "ProportionsChiSquare",
+    "PermutationTest",
     "ProportionsZTest",
+    "QuantileTest",
     "RatioMetricTest",
+    "barnard_exact_test",
     "bootstrap_ci",
+    "cap_threshold",
     "chisq_proportions",
+    "fisher_exact_test",
     "lift_interval",
     "min_sample_size_for_normality",
     "moments_from_sums",
+    "permutation_test",
+    "quantile_test",
     "ratio_metric_test",
     "sample_size_ratio",
     "welch_ttest",
     "welch_ttest_from_stats",
     "welch_ttest_from_sums",
+    "winsorize",
     "ztest_proportions",
 ]

@@ -206,3 +206,67 @@ def _bootstrap_interval(replicates, estimate, jackknife, method: str, alternativ
     elif alternative == "larger":
         high = np.full_like(high, np.inf)
     return low, high, z0, acceleration
+
+
+# --- cluster (unit-level) resampling ---------------------------------------------------------
+
+
+def _cluster_codes(name: str, labels, size: int) -> np.ndarray:
+    """Integer codes 0..K-1 (K >= 2) of the cluster labels of ``size`` observations."""
+    try:
+        array = np.asarray(labels)
+    except (ValueError, TypeError):
+        raise TypeError(f"{name} must be a 1-d array of labels, got {labels!r}") from None
+    if array.ndim != 1 or array.shape[0] != size or array.dtype == object:
+        raise ValueError(f"{name} must be a 1-d array with one label per observation "
+                         f"({size}), got {labels!r}")
+    codes = np.unique(array, return_inverse=True)[1].ravel()
+    if codes.max() < 1:
+        raise ValueError(f"{name} must name at least 2 clusters, got only {array[0]!r}")
+    return codes
+
+
+def _cluster_layout(name: str, labels, size: int):
+    """(order, starts, counts): the observations sorted by cluster, where each cluster starts
+    and how many observations it has. Without labels each observation is its own cluster."""
+    if labels is None:
+        return np.arange(size), np.arange(size), np.ones(size, dtype=np.int64)
+    codes = _cluster_codes(name, labels, size)
+    counts = np.bincount(codes)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return np.argsort(codes, kind="stable"), starts, counts
+
+
+def _cluster_draw(layout, generator) -> np.ndarray:
+    """Observation indices of one resample: as many clusters as there are, with replacement,
+    each bringing all its observations."""
+    order, starts, counts = layout
+    pick = generator.integers(0, counts.size, counts.size)
+    sizes = counts[pick]
+    offsets = np.repeat(starts[pick] - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+    return order[offsets]
+
+
+def _cluster_replicates(statistic, control, treatment, layouts, n_resamples, generator):
+    """Bootstrap replicates resampling whole clusters of each arm (one resample at a time:
+    the resamples have different numbers of observations)."""
+    out = np.empty(n_resamples)
+    for b in range(n_resamples):
+        c = control[_cluster_draw(layouts[0], generator)]
+        t = treatment[_cluster_draw(layouts[1], generator)]
+        out[b] = _apply(statistic, c, t, ())
+    return out
+
+
+def _cluster_jackknife(statistic, control, treatment, layouts) -> list[np.ndarray]:
+    """Leave-one-cluster-out values of the statistic, one array per arm."""
+    values = []
+    for which, (sample, (order, starts, counts)) in enumerate(zip((control, treatment), layouts)):
+        other = (treatment, control)[which]
+        row = []
+        for start, count in zip(starts, counts):
+            kept = np.delete(sample, order[start:start + count])
+            pair = (kept, other) if which == 0 else (other, kept)
+            row.append(_apply(statistic, *pair, ()))
+        values.append(np.array(row))
+    return values

@@ -26,6 +26,9 @@ from abteach.inference._core import _experiments, _first_index, _level, _sample,
 from abteach.inference._resampling import (
     _apply,
     _bootstrap_interval,
+    _cluster_jackknife,
+    _cluster_layout,
+    _cluster_replicates,
     _difference_in_means,
     _jackknife,
     _replicates,
@@ -120,6 +123,8 @@ def bootstrap_ci(
     n_resamples: int = 9999,
     alternative: str = "two-sided",
     alpha: float = 0.05,
+    clusters_control=None,
+    clusters_treatment=None,
     rng,
 ) -> BootstrapCI:
     r"""Bootstrap confidence interval for a statistic of two independent samples.
@@ -138,6 +143,13 @@ def bootstrap_ci(
       the acceleration :math:`a` from the jackknife of each sample in turn (Efron &
       Tibshirani, 1993, ch. 14). BCa is second-order accurate: it corrects the percentile
       interval for a biased and skewed statistic, at the cost of the jackknife.
+
+    With ``clusters_control`` / ``clusters_treatment`` (e.g. the user of each page view) a
+    resample draws as many CLUSTERS as the arm has, with replacement, each with all its
+    observations, and BCa's jackknife leaves out one cluster at a time: the cluster (block)
+    bootstrap for data whose observations are correlated within units (Davison & Hinkley,
+    1997, section 3.8). Resampling the rows of clustered data treats correlated values as
+    independent and gives intervals that are too short.
 
     Quantiles use linear interpolation (numpy's default). The method, bias correction and
     acceleration follow ``scipy.stats.bootstrap``; this implementation adds experiments on
@@ -161,6 +173,10 @@ def bootstrap_ci(
         "larger" gives the one-sided lower bound [low, inf) at confidence 1 - alpha.
     alpha : float
         The interval has confidence 1 - alpha.
+    clusters_control, clusters_treatment : 1-d array, optional
+        The cluster (unit) of each observation of a 1-d control / treatment sample; an arm
+        without labels resamples its rows. The statistic is then evaluated on one resample at
+        a time (1-d arrays of varying length): about B Python calls.
     rng : numpy.random.Generator or int
         Source of randomness (a seed is turned into a Generator).
 
@@ -182,7 +198,8 @@ def bootstrap_ci(
     References
     ----------
     Efron, B. & Tibshirani, R. J. (1993), *An Introduction to the Bootstrap*, Chapman &
-    Hall, chapters 13 and 14.
+    Hall, chapters 13 and 14. Davison, A. C. & Hinkley, D. V. (1997), *Bootstrap Methods and
+    their Application*, Cambridge University Press, section 3.8.
     """
     method = check_choice("method", method, BOOTSTRAP_METHODS)
     alternative = check_alternative(alternative)
@@ -203,7 +220,18 @@ def bootstrap_ci(
     check_work("n_resamples" + (" * experiments" if lead else "") + " * 16 working numbers",
                float(n_resamples) * experiments * 16)
     estimate = _apply(statistic, c, t, lead)
-    replicates = _replicates(statistic, c, t, lead, n_resamples, generator)
+    clustered = clusters_control is not None or clusters_treatment is not None
+    if clustered:
+        if lead:
+            raise ValueError(
+                "clusters_control and clusters_treatment need 1-d control and treatment "
+                f"samples (one experiment), got leading axes {lead}"
+            )
+        layouts = (_cluster_layout("clusters_control", clusters_control, c.shape[-1]),
+                   _cluster_layout("clusters_treatment", clusters_treatment, t.shape[-1]))
+        replicates = _cluster_replicates(statistic, c, t, layouts, n_resamples, generator)
+    else:
+        replicates = _replicates(statistic, c, t, lead, n_resamples, generator)
     flat = replicates.max(axis=-1) == replicates.min(axis=-1)
     if flat.any():
         raise ValueError(
@@ -211,7 +239,12 @@ def bootstrap_ci(
             f"{_where(_first_index(flat))}: control and treatment do not vary enough for "
             "a bootstrap interval"
         )
-    jackknife = _jackknife(statistic, c, t, lead) if method == "bca" else []
+    if method != "bca":
+        jackknife = []
+    elif clustered:
+        jackknife = _cluster_jackknife(statistic, c, t, layouts)
+    else:
+        jackknife = _jackknife(statistic, c, t, lead)
     low, high, z0, acceleration = _bootstrap_interval(
         replicates, estimate, jackknife, method, alternative, alpha
     )

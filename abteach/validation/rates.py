@@ -40,10 +40,16 @@ from abteach.decision.sizing import (
     sample_size_ship_rule,
 )
 from abteach.inference import (
+    barnard_exact_test,
     bootstrap_ci,
+    cap_threshold,
+    fisher_exact_test,
+    permutation_test,
+    quantile_test,
     ratio_metric_test,
     sample_size_ratio,
     welch_ttest,
+    winsorize,
     ztest_proportions,
 )
 from abteach.interference import (
@@ -571,6 +577,70 @@ def _decay_clustered_coverage(runs, gen):
     return covered / runs
 
 
+# --- heavy tails, exact tests, quantiles (chapter 15) ----------------------------------------
+
+_N_CAPPED, _CAP_LEVEL, _CAP_LIFT = 1000, 0.99, 1.1
+
+
+def _capped_mean(threshold, mu: float, sigma: float):
+    """E min(Y, c) for Y log-normal(mu, sigma)."""
+    log_c = np.log(threshold)
+    below = math.exp(mu + sigma**2 / 2) * special.ndtr((log_c - mu - sigma**2) / sigma)
+    return below + threshold * special.ndtr((mu - log_c) / sigma)
+
+
+def _capped_coverage(runs, gen):
+    # each run caps both arms at the 99th percentile of its own pre-period; the interval
+    # covers the difference of CAPPED means, the estimand that capping creates
+    cap = cap_threshold(gen.lognormal(0.0, _LOGNORMAL_SIGMA, size=(runs, _N_CAPPED)),
+                        _CAP_LEVEL)
+    values = gen.lognormal(0.0, _LOGNORMAL_SIGMA, size=(2, runs, _N_CAPPED))
+    res = welch_ttest(winsorize(values[0], cap[:, None]),
+                      winsorize(_CAP_LIFT * values[1], cap[:, None]))
+    truth = (_capped_mean(cap, math.log(_CAP_LIFT), _LOGNORMAL_SIGMA)
+             - _capped_mean(cap, 0.0, _LOGNORMAL_SIGMA))
+    return _cover_rate(res.ci_low, res.ci_high, truth)
+
+
+def _permutation_type_i(runs, gen):
+    # heavy-tailed values, 20 per arm, 199 random splits: P(p <= alpha) = 10/200 exactly
+    values = gen.lognormal(0.0, 1.5, size=(2, runs, 20))
+    res = permutation_test(values[0], values[1], n_resamples=199, rng=gen)
+    return float(np.mean(np.asarray(res.pvalue) <= ALPHA))
+
+
+def _exact_type_i(test, n: int, rate: float):
+    def measure(runs, gen):
+        x = gen.binomial(n, rate, size=(2, runs))
+        return _reject_rate(test(x[0], n, x[1], n).pvalue)
+
+    return measure
+
+
+_VIEW_SIGMA, _USER_SIGMA, _QUANTILE_USERS, _SPEEDUP = 0.5, 0.6, 200, 0.9
+
+
+def _page_views(gen, users: int, scale: float):
+    """Load times of page views: users with 1 + NegBin(1, 0.2) views (mean 5) and a
+    log-normal user level; returns values and user ids."""
+    views = 1 + gen.negative_binomial(1, 0.2, users)
+    user = np.repeat(np.arange(users), views)
+    level = gen.normal(0.0, _USER_SIGMA, users)
+    return scale * np.exp(level[user] + gen.normal(0.0, _VIEW_SIGMA, user.size)), user
+
+
+def _quantile_coverage(runs, gen):
+    # page-level log load time is normal with variance sum of the two: the p95 is exact
+    p95 = math.exp(special.ndtri(0.95) * math.hypot(_VIEW_SIGMA, _USER_SIGMA))
+    covered = 0
+    for _ in range(runs):
+        (y_c, u_c), (y_t, u_t) = (_page_views(gen, _QUANTILE_USERS, s) for s in (1, _SPEEDUP))
+        res = quantile_test(y_c, y_t, clusters_control=u_c, clusters_treatment=u_t)
+        covered += res.ci_low <= (_SPEEDUP - 1) * p95 <= res.ci_high
+    return covered / runs
+
+
+
 #: The registry of every promised error rate of abteach that the appendix and the tests measure.
 ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("z-test, two proportions (p = 0.10, 5,000 per arm)", "ztest_proportions",
@@ -685,6 +755,20 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("decay fit, long-run a, returning users, clustered by user",
                    "clustered_daily_effects, fit_decay", "CI coverage = 1 - alpha", "equal",
                    1 - ALPHA, 2_400, _decay_clustered_coverage),
+    ErrorRateCheck("Welch CI on spend capped at a pre-period p99, log-normal x 1.1",
+                   "cap_threshold, winsorize", "CI coverage of the capped difference",
+                   "equal", 1 - ALPHA, 2_000, _capped_coverage),
+    ErrorRateCheck("permutation test, log-normal, 20 per arm, 199 splits", "permutation_test",
+                   "P(p <= alpha) = alpha", "equal", ALPHA, 5_000, _permutation_type_i),
+    ErrorRateCheck("Fisher exact test, rate 0.01, 200 per arm", "fisher_exact_test",
+                   "type I error <= alpha", "at most", ALPHA, 20_000,
+                   _exact_type_i(fisher_exact_test, 200, 0.01)),
+    ErrorRateCheck("Barnard exact test, rate 0.05, 40 per arm", "barnard_exact_test",
+                   "type I error <= alpha", "at most", ALPHA, 10_000,
+                   _exact_type_i(barnard_exact_test, 40, 0.05)),
+    ErrorRateCheck("delta-method CI, p95 load time, page views clustered by user",
+                   "quantile_test", "CI coverage >= 1 - alpha", "at least", 1 - ALPHA, 1_000,
+                   _quantile_coverage),
 )
 
 
