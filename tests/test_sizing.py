@@ -278,3 +278,22 @@ def test_equivalence_simulated_power():
     d = rt - rc
     rate = np.mean((d - Z95 * se > -margin) & (d + Z95 * se < margin))
     assert abs(rate - promised) < _band(promised, runs)
+
+
+@pytest.mark.slow
+def test_ship_rule_for_a_rate_is_a_normal_approximation_within_half_a_point():
+    """The docstring's figure: at 0.10 vs 0.12, delta 0.015 and the n of sample_size_ship_rule,
+    two million binomial experiments ship about 0.3 points less often than the formula says
+    (the normal approximation of a difference of binomial shares), never 0.5 or more."""
+    n = math.ceil(abt.sample_size_ship_rule(0.02, minimum_effect=0.015, p_control=0.10))
+    promised = abt.power_ship_rule(0.02, n, minimum_effect=0.015, p_control=0.10)
+    rng = np.random.default_rng(2026)
+    runs, shipped = 2_000_000, 0
+    for _ in range(10):
+        x_c = rng.binomial(n, 0.10, size=runs // 10)
+        x_t = rng.binomial(n, 0.12, size=runs // 10)
+        test = abt.ztest_proportions(x_c, n, x_t, n)
+        shipped += int(np.sum((test.pvalue < 0.05) & (test.effect >= 0.015)))
+    gap = shipped / runs - promised
+    assert n == 5542 and abs(promised - 0.8) < 1e-3
+    assert -0.005 < gap < -0.001, gap

@@ -196,6 +196,12 @@ def power_ship_rule(
     the ordinary one-tail power (``power_proportions``); when :math:`\Delta = \delta` above
     that, it is exactly 1/2, whatever n.
 
+    For a proportion the estimate is a difference of two binomial shares, so the normal
+    distribution of :math:`\hat\Delta` is itself an approximation: at 0.10 vs 0.12 with
+    :math:`\delta` = 0.015 and the n of :func:`sample_size_ship_rule` (5,542 per arm, designed
+    0.800) two million simulated experiments shipped 0.797 of the time, 0.3 points below
+    (``tests/test_sizing.py``). The gap shrinks as n grows.
+
     Parameters
     ----------
     effect : float or array
