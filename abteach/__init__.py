@@ -45,7 +45,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "experiment_report", "guardrail_check",
     ),
     "events": (
-        "EVENT_SCHEMA", "METRIC_SQL", "EventStore", "IngestResult",
+        "DilutedEffect", "EVENT_SCHEMA", "METRIC_SQL", "EventStore", "IngestResult",
+        "diluted_effect",
     ),
     "inference": (
         "BootstrapCI", "MeansTTest", "Moments", "ProportionsChiSquare", "ProportionsZTest",

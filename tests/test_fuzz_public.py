@@ -190,6 +190,9 @@ VALID_CALLS: dict[str, dict | object] = {
     # decision
     "decide": lambda: dict(primary=ztest(), guardrails=[guard()], srm=srm()),
     "expected_impact": lambda: dict(result=ztest(), units=1e6),
+    # events: dilution
+    "diluted_effect": dict(triggered_effect=0.02, triggered_se=0.005, n_triggered=600,
+                           n_exposed=1_000),
     "experiment_report": lambda: dict(spec=spec(), decision=decision(),
                                       results={"conversion": ztest()}, date="2024-01-01"),
     "guardrail_check": lambda: dict(name="latency", result=ttest(), tolerated_degradation=0.02,
@@ -334,7 +337,7 @@ PRODUCED_BY = {
     "CrossingProbabilities": "crossing_probabilities", "CupedAdjustment": "cuped_adjust",
     "CupedTest": "cuped_test", "DailyEffects": "daily_effects",
     "DashboardAnalysis": "analyze", "DecayFit": "fit_decay", "Decision": "decide",
-    "DelayedEvents": "delay_events", "DesignCharacteristics": "design_characteristics",
+    "DelayedEvents": "delay_events", "DilutedEffect": "diluted_effect", "DesignCharacteristics": "design_characteristics",
     "ErrorRates": "error_rates", "EventTruth": "simulate_events",
     "ExpectedImpact": "expected_impact", "GroupSequentialDesign": "boundaries",
     "GuardrailCheck": "guardrail_check", "Heterogeneity": "heterogeneity_test",
