@@ -98,6 +98,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "validation": (
         "ERROR_RATE_CHECKS", "PUBLISHED_CHECKS", "ErrorRateCheck", "PublishedCheck",
         "error_rate_checks", "published_checks", "published_numbers", "run_error_rate_check",
+        "runs_to_resolve",
     ),
     "variance": (
         "CupedAdjustment", "CupedTest", "cuped_adjust", "cuped_test",

@@ -311,6 +311,7 @@ VALID_CALLS: dict[str, dict | object] = {
     "published_checks": lambda: dict(checks=[abt.PUBLISHED_CHECKS[0]]),
     "published_numbers": dict(),
     "run_error_rate_check": lambda: dict(check=abt.ERROR_RATE_CHECKS[0], runs=100, rng=1),
+    "runs_to_resolve": dict(promised=0.05, points=1.0),
     # variance
     "cuped_adjust": dict(y=[1.0, 2.0, 3.0, 4.0, 3.0], covariate=[1.1, 1.9, 3.2, 3.8, 2.9]),
     "cuped_test": dict(y_control=[1.0, 2.0, 3.0, 4.0, 3.0],
