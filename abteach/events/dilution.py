@@ -116,7 +116,7 @@ def diluted_effect(triggered_effect, triggered_se, n_triggered, n_exposed, *,
     --------
     >>> d = diluted_effect(0.02, 0.005, 6_000, 10_000)
     >>> print(f"{d.effect:.4f} (SE {d.se:.5f})")
-    0.0120 (SE 0.00302)
+    0.0120 (SE 0.00300)
     """
     effect_t = as_float_array("triggered_effect", triggered_effect)
     se_t = check_nonnegative("triggered_se", triggered_se)
