@@ -217,7 +217,9 @@ def growthbook_hash(seed: str, value, version: int = 2):
     UTF-16 the same way), not over its UTF-8 bytes as :func:`fnv1a32` does. The two agree
     for ASCII ids only: U+00E9 (e acute) is one UTF-16 unit, 0xE9, but two UTF-8 bytes,
     0xC3 0xA9. A character outside the Basic Multilingual Plane, such as an emoji, is two
-    surrogate code units, as in JavaScript. Matching the SDKs matters for cross-platform
+    surrogate code units, as in JavaScript and in the Python SDK 4.0.0 (earlier Python SDK
+    versions xored ``ord(c)`` per code point, which differs from JavaScript for such
+    characters only). Matching the SDKs matters for cross-platform
     assignment: a user hashed in the browser (JavaScript SDK) and on the server must land
     in the same variant.
 
