@@ -47,7 +47,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "sample_size_ship_rule",
     ),
     "events": (
-        "EVENT_SCHEMA", "METRIC_SQL", "EventStore", "IngestResult",
+        "DilutedEffect", "EVENT_SCHEMA", "METRIC_SQL", "EventStore", "IngestResult",
+        "diluted_effect",
     ),
     "inference": (
         "BootstrapCI", "MeansTTest", "Moments", "ProportionsChiSquare", "ProportionsZTest",
@@ -108,6 +109,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "validation": (
         "ERROR_RATE_CHECKS", "PUBLISHED_CHECKS", "ErrorRateCheck", "PublishedCheck",
         "error_rate_checks", "published_checks", "published_numbers", "run_error_rate_check",
+        "runs_to_resolve",
     ),
     "variance": (
         "CupedAdjustment", "CupedTest", "cuped_adjust", "cuped_test",

@@ -134,6 +134,90 @@ def test_growthbook_spec_hash_cases(seed, value, version, expected):
     assert growthbook_hash(seed, np.array([value, value]), version).tolist() == [expected] * 2
 
 
+# Non-ASCII ids (error 6 of the teaching-truth issue: abteach used to hash UTF-8 bytes).
+# cases.json's "hash" section has ASCII strings only, so these values were computed with the
+# released SDKs themselves: `hash(seed, value, version)` of the npm package
+# @growthbook/growthbook 1.8.0 (dist/cjs/util.js, Node 20) and `growthbook.core.gbhash` of
+# the PyPI package growthbook 4.0.0; the two SDKs printed the same value for every case. The
+# first case is the issue's example (0.8663 in the SDK; abteach printed 0.9593 before).
+GROWTHBOOK_SDK_NON_ASCII = [
+    ("seed", "\u00e9", 2, 0.8663),
+    ("seed", "\u00e9", 1, 0.137),
+    ("", "na\u00efve", 1, 0.308),
+    ("foo", "\u03a9mega", 2, 0.3469),
+    ("exp-1", "\u7528\u6237-42", 2, 0.8753),
+    ("exp-1", "\u30e6\u30fc\u30b6\u30fc", 1, 0.234),
+    ("caf\u00e9", "user-7", 2, 0.9567),
+    ("caf\u00e9", "user-7", 1, 0.231),
+    ("seed", "\U0001f600", 2, 0.4346),
+    ("seed", "\U0001f600", 1, 0.429),
+    ("exp", "user-\U0001f600-1", 2, 0.9555),
+    ("", "\U0001d518\U0001d52b\U0001d526", 1, 0.487),
+    ("\u00df", "Stra\u00dfe", 2, 0.0657),
+]
+
+
+@pytest.mark.parametrize(("seed", "value", "version", "expected"), GROWTHBOOK_SDK_NON_ASCII)
+def test_growthbook_hash_non_ascii_matches_the_sdks(seed, value, version, expected):
+    """Non-ASCII and non-BMP (emoji, two surrogates) ids, scalar and vectorized paths."""
+    assert growthbook_hash(seed, value, version) == expected
+    mixed = np.array([value, "user-1", value * 3, value], dtype=object)
+    assert growthbook_hash(seed, mixed, version)[[0, 3]].tolist() == [expected] * 2
+
+
+def js_char_code_hash(seed: str, value: str, version: int) -> float:
+    """GrowthBook's `hash` transcribed from the JavaScript SDK, independently of abteach: the
+    `charCodeAt` loop over UTF-16 code units, in the SDK's shift-add form."""
+
+    def fnv(text: str) -> int:
+        units = text.encode("utf-16-le")
+        h = 0x811C9DC5
+        for i in range(0, len(units), 2):
+            h ^= units[i] | units[i + 1] << 8
+            h = (h + (h << 1) + (h << 4) + (h << 7) + (h << 8) + (h << 24)) % 2**32
+        return h
+
+    if version == 1:
+        return fnv(value + seed) % 1000 / 1000
+    return fnv(str(fnv(seed + value))) % 10000 / 10000
+
+
+@given(
+    seed=st.text(max_size=8),
+    values=st.lists(ids_text, min_size=1, max_size=20),
+    version=st.sampled_from([1, 2]),
+)
+def test_growthbook_hash_is_the_utf16_charcode_loop(seed, values, version):
+    """Property: for any text, the hash equals the JavaScript SDK's loop over UTF-16 code
+    units (scalar and vectorized paths)."""
+    expected = [js_char_code_hash(seed, v, version) for v in values]
+    assert [growthbook_hash(seed, v, version) for v in values] == expected
+    assert growthbook_hash(seed, values, version).tolist() == expected
+
+
+def test_growthbook_hash_is_not_the_utf8_hash():
+    """The issue's example: over UTF-8 bytes the same formula gives 0.9593, not the SDK's
+    0.8663; for ASCII ids the two encodings agree."""
+    utf8_v2 = fnv1a32(str(fnv1a32("seed\u00e9"))) % 10000 / 10000
+    assert utf8_v2 == 0.9593
+    assert growthbook_hash("seed", "\u00e9", 2) == 0.8663
+    assert growthbook_hash("seed", "user-1", 2) == fnv1a32(str(fnv1a32("seeduser-1"))) % 10000 / 10000
+
+
+def test_non_ascii_ids_assign_like_the_sdk():
+    """assign, assign_many, in_namespace and bucket_uniformity use the same UTF-16 hash."""
+    ids = [f"\u7528\u6237-{i}" for i in range(200)] + [f"\U0001f600{i}" for i in range(200)]
+    ranges = bucket_ranges([0.5, 0.5])
+    expected = [choose_variation(js_char_code_hash("k\u00e9y", u, 2), ranges) for u in ids]
+    assert assign_many(ids, "k\u00e9y", [0.5, 0.5]).tolist() == expected
+    assert [assign(u, "k\u00e9y", [0.5, 0.5]) for u in ids] == expected
+    layer = [0.2 <= js_char_code_hash("__n\u00e4me", u, 1) < 0.7 for u in ids]
+    assert in_namespace(ids, ("n\u00e4me", 0.2, 0.7)).tolist() == layer
+    hashes = np.array([js_char_code_hash("k\u00e9y", u, 2) for u in ids])
+    counts = np.bincount(np.round(hashes * 10000).astype(int) * 4 // 10000, minlength=4)
+    assert bucket_uniformity(ids, "k\u00e9y", n_buckets=4).counts.tolist() == counts.tolist()
+
+
 def test_growthbook_spec_unknown_hash_version():
     """GrowthBook cases.json, "hash": ["abc", "def", 99] gives null; abteach raises instead."""
     with pytest.raises(ValueError, match="hash_version must be 1 or 2, got 99"):

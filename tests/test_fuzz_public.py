@@ -190,6 +190,9 @@ VALID_CALLS: dict[str, dict | object] = {
     # decision
     "decide": lambda: dict(primary=ztest(), guardrails=[guard()], srm=srm()),
     "expected_impact": lambda: dict(result=ztest(), units=1e6),
+    # events: dilution
+    "diluted_effect": dict(triggered_effect=0.02, triggered_se=0.005, n_triggered=600,
+                           n_exposed=1_000),
     "experiment_report": lambda: dict(spec=spec(), decision=decision(),
                                       results={"conversion": ztest()}, date="2024-01-01"),
     "guardrail_check": lambda: dict(name="latency", result=ttest(), tolerated_degradation=0.02,
@@ -355,6 +358,7 @@ VALID_CALLS: dict[str, dict | object] = {
     "published_checks": lambda: dict(checks=[abt.PUBLISHED_CHECKS[0]]),
     "published_numbers": dict(),
     "run_error_rate_check": lambda: dict(check=abt.ERROR_RATE_CHECKS[0], runs=100, rng=1),
+    "runs_to_resolve": dict(promised=0.05, points=1.0),
     # variance
     "cuped_adjust": dict(y=[1.0, 2.0, 3.0, 4.0, 3.0], covariate=[1.1, 1.9, 3.2, 3.8, 2.9]),
     "cuped_test": dict(y_control=[1.0, 2.0, 3.0, 4.0, 3.0],
@@ -383,7 +387,7 @@ PRODUCED_BY = {
     "ExposureEffects": "exposure_effects", "PermutationTest": "permutation_test",
     "QuantileTest": "quantile_test",
     "DashboardAnalysis": "analyze", "DecayFit": "fit_decay", "Decision": "decide",
-    "DelayedEvents": "delay_events", "DesignCharacteristics": "design_characteristics",
+    "DelayedEvents": "delay_events", "DilutedEffect": "diluted_effect", "DesignCharacteristics": "design_characteristics",
     "ErrorRates": "error_rates", "EventTruth": "simulate_events",
     "ExpectedImpact": "expected_impact", "GroupSequentialDesign": "boundaries",
     "GuardrailCheck": "guardrail_check", "Heterogeneity": "heterogeneity_test",

@@ -37,7 +37,7 @@ from abteach.validation import (
 from conftest import ROOT
 
 ERROR_COLUMNS = ["procedure", "function", "promise", "kind", "promised", "measured", "runs",
-                 "se", "gap_points", "gap_se", "verdict"]
+                 "se", "band_points", "runs_for_1_point", "gap_points", "gap_se", "verdict"]
 PUBLISHED_COLUMNS = ["id", "quantity", "source", "published", "abteach", "precision",
                      "tolerance", "abs_deviation", "passed"]
 
@@ -78,6 +78,52 @@ def test_whole_table_with_more_runs():
     assert (table["runs"] == [round(1.25 * c.runs) for c in ERROR_RATE_CHECKS]).all()
 
 
+def band_points(check: ErrorRateCheck, runs: int) -> float:
+    """Half-width of the band in percentage points, from its definition."""
+    return 100 * BAND_WIDTH * math.sqrt(check.promised * (1 - check.promised) / runs)
+
+
+COARSE = [c for c in ERROR_RATE_CHECKS if band_points(c, c.runs) > 1.0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("check", COARSE, ids=lambda c: c.procedure)
+def test_coarse_checks_with_enough_runs_to_resolve_one_point(check):
+    """The checks whose default band is wider than one point (the bootstrap rows are too slow
+    for the default table) run here with the runs that narrow the band to one point: a size of
+    6% or a coverage of 94% would fail."""
+    runs = validation.runs_to_resolve(check.promised)
+    row = run_error_rate_check(check, runs=runs, rng=2_012_1263)
+    assert row["band_points"] <= 1.0
+    assert row["verdict"] != "FAIL", row
+
+
+def test_checks_that_matter_resolve_one_point_by_default():
+    """A +-4.5 SE band with 1,000-2,000 runs lets a size of 8% or a coverage of 92% pass; the
+    type I error, coverage and power checks of the tests a decision rests on run enough runs
+    by default for a band of at most one percentage point."""
+    core = {"ztest_proportions", "sample_size_proportions", "sample_size_means", "welch_ttest",
+            "ratio_metric_test", "cuped_test", "assign_many, aa_test", "multiple_tests",
+            "boundaries", "design_characteristics", "simulate_peeking", "msprt", "trend_test",
+            "diluted_effect"}
+    for check in ERROR_RATE_CHECKS:
+        if check.function in core:
+            assert band_points(check, check.runs) <= 1.0, check.procedure
+    assert {c.function for c in COARSE} >= {"bootstrap_ci"}
+
+
+def test_runs_to_resolve():
+    """R = ceil(4.5^2 p (1 - p) / w^2): the smallest R whose band is at most w."""
+    for promised, points in [(0.05, 1.0), (0.8, 1.0), (0.95, 0.5), (0.0005, 0.01)]:
+        runs = validation.runs_to_resolve(promised, points)
+        width = lambda r: 100 * 4.5 * math.sqrt(promised * (1 - promised) / r)  # noqa: E731
+        assert width(runs) <= points * (1 + 1e-12)
+        assert width(runs - 1) > points * (1 + 1e-12)
+    assert validation.runs_to_resolve(0.05) == 9_619
+    with pytest.raises(ValueError, match="promised must be in \\(0, 1\\), got 1.5"):
+        validation.runs_to_resolve(1.5)
+
+
 def test_registry_covers_the_promised_procedures():
     """The brief's list: every procedure with a promised rate has at least one check."""
     functions = " ".join(c.function for c in ERROR_RATE_CHECKS)
@@ -112,13 +158,17 @@ def test_table_structure():
     assert list(table.columns) == ERROR_COLUMNS
     assert len(table) == len(ERROR_RATE_CHECKS)
     assert table["procedure"].tolist() == [c.procedure for c in ERROR_RATE_CHECKS]
-    numeric = table[["promised", "measured", "se", "gap_points", "gap_se"]].to_numpy(float)
+    numeric = table[["promised", "measured", "se", "band_points", "gap_points",
+                     "gap_se"]].to_numpy(float)
     assert np.isfinite(numeric).all()
     assert ((table["measured"] >= 0) & (table["measured"] <= 1)).all()
     assert (table["runs"] == [max(100, round(0.05 * c.runs)) for c in ERROR_RATE_CHECKS]).all()
     # the columns are what they claim, recomputed here
     se = np.sqrt(table["promised"] * (1 - table["promised"]) / table["runs"])
     np.testing.assert_allclose(table["se"], se, rtol=1e-12)
+    np.testing.assert_allclose(table["band_points"], 100 * 4.5 * se, rtol=1e-12)
+    assert (table["runs_for_1_point"]
+            == [validation.runs_to_resolve(c.promised) for c in ERROR_RATE_CHECKS]).all()
     gap = table["measured"] - table["promised"]
     np.testing.assert_allclose(table["gap_points"], 100 * gap, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(table["gap_se"], gap / se, rtol=1e-12, atol=1e-12)

@@ -1,7 +1,9 @@
 """Private argument checks of :mod:`abteach.assignment`: ids as strings, weights, namespaces.
 
-Ids are checked and packed into one UTF-8 byte buffer (:class:`_Packed`) so that the hashing
-of :mod:`abteach.assignment.hashing` can run over many ids at once with numpy.
+Ids are checked and packed into one buffer of code units (:class:`_Packed`): UTF-8 bytes for
+:func:`~abteach.assignment.hashing.fnv1a32`, UTF-16 code units for GrowthBook's hash (as its
+JavaScript and Python SDKs hash them), so that the hashing of
+:mod:`abteach.assignment.hashing` can run over many ids at once with numpy.
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ def _utf8(name: str, text: str) -> bytes:
         raise ValueError(f"{name} must be encodable as UTF-8, got {text!r}") from None
 
 
+def _utf16(text: str) -> np.ndarray:
+    """The UTF-16 code units of ``text`` (a character outside the BMP gives two surrogates).
+
+    These are the numbers JavaScript's ``charCodeAt`` returns; a checked text (UTF-8
+    encodable) has no lone surrogates.
+    """
+    return np.frombuffer(text.encode("utf-16-le"), dtype="<u2").astype(np.uint16)
+
+
 def _check_text(name: str, value, *, allow_empty: bool = False) -> bytes:
     """Check that ``value`` is a string (non-empty unless allowed); return its UTF-8 bytes."""
     if not isinstance(value, str):
@@ -38,7 +49,10 @@ def _check_text(name: str, value, *, allow_empty: bool = False) -> bytes:
 
 @dataclass(frozen=True)
 class _Packed:
-    """Strings as one UTF-8 byte buffer: row i is ``buffer[starts[i]:starts[i] + lengths[i]]``."""
+    """Strings as one buffer of code units: row i is ``buffer[starts[i]:starts[i] + lengths[i]]``.
+
+    The units are UTF-8 bytes (uint8) or UTF-16 code units (uint16), see :func:`_pack`.
+    """
 
     buffer: np.ndarray
     starts: np.ndarray
@@ -46,11 +60,15 @@ class _Packed:
     shape: tuple[int, ...]
 
 
-def _pack(name: str, values, *, allow_empty: bool = False, scalar_ok: bool = True) -> _Packed:
-    """Check that ``values`` is an array-like of strings and pack their UTF-8 bytes.
+def _pack(
+    name: str, values, *, allow_empty: bool = False, scalar_ok: bool = True, utf16: bool = False
+) -> _Packed:
+    """Check that ``values`` is an array-like of strings and pack their code units.
 
-    ASCII ids (the usual case) are joined and encoded in one call, each row's byte length
-    being its number of characters; other strings are encoded one by one.
+    The units are the UTF-8 bytes, or with ``utf16`` the UTF-16 code units (GrowthBook's
+    hash). ASCII ids (the usual case) are joined and encoded in one call, each row's length
+    being its number of characters (one unit per character in both encodings); other
+    strings are encoded one by one.
     """
     expected = "a string or an array of strings" if scalar_ok else "an array of strings"
     try:
@@ -73,7 +91,11 @@ def _pack(name: str, values, *, allow_empty: bool = False, scalar_ok: bool = Tru
         lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
     else:
         encoded = [_utf8(f"{name}[{index}]", text) for index, text in enumerate(flat)]
-        buffer = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        if utf16:
+            encoded = [_utf16(text) for text in flat]
+            buffer = np.concatenate(encoded)
+        else:
+            buffer = np.frombuffer(b"".join(encoded), dtype=np.uint8)
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
     if not allow_empty and not lengths.all():
         index = int(np.argmin(lengths))

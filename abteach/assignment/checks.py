@@ -117,9 +117,9 @@ def bucket_uniformity(
     if isinstance(unit_ids, numbers.Integral) and not isinstance(unit_ids, (bool, np.bool_)):
         count = check_int("unit_ids", unit_ids, minimum=1, maximum=MAX_UNIT_IDS)
         unit_ids = make_unit_ids(count)
-    packed = _pack("unit_ids", unit_ids, scalar_ok=False)
+    packed = _pack("unit_ids", unit_ids, scalar_ok=False, utf16=True)
     shape = packed.shape
-    seed = _check_text("experiment_key", experiment_key)
+    _check_text("experiment_key", experiment_key)
     version = _check_version(hash_version)
     levels_count = HASH_LEVELS[version]
     n_buckets = check_int("n_buckets", n_buckets, minimum=2)
@@ -135,7 +135,7 @@ def bucket_uniformity(
             "expected count per bucket must be >= 5 for the chi-square approximation, got "
             f"{format_number(expected.min())} (n_units = {n_units}, n_buckets = {n_buckets})"
         )
-    buckets = _levels_many(seed, packed, version) * n_buckets // levels_count
+    buckets = _levels_many(experiment_key, packed, version) * n_buckets // levels_count
     n_tests = buckets.size // n_units
     rows = np.repeat(np.arange(n_tests), n_units)
     counts = np.bincount(rows * n_buckets + buckets, minlength=n_tests * n_buckets)

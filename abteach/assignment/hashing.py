@@ -3,8 +3,9 @@
 Sections 3.2 (hashing), 3.3 (GrowthBook bucketing) and 3.5 (namespaces) of chapter 3. A
 deterministic function of ``(experiment key, unit id)`` gives a unit the same variant on every
 page view, server and deploy. The hashing follows the open-source GrowthBook SDK specification,
-so learners can check their own implementation against its published test cases (computed over
-the UTF-8 bytes of the strings).
+so learners can check their own implementation against its published test cases. GrowthBook
+hashes the UTF-16 code units of the strings (JavaScript's ``charCodeAt``), not their UTF-8
+bytes: the two agree for ASCII ids only.
 
 References
 ----------
@@ -31,6 +32,7 @@ from abteach.assignment._checks import (
     _pack,
     _Packed,
     _utf8,
+    _utf16,
 )
 
 #: FNV-1a 32-bit parameters (Noll) — start value and multiplier.
@@ -40,10 +42,10 @@ FNV_PRIME = 0x01000193
 MAX_UNIT_IDS = 10_000_000
 
 
-def _fnv(data: bytes, state: int = FNV_OFFSET_BASIS) -> int:
-    """FNV-1a over ``data`` starting from ``state`` (the offset basis for a fresh hash)."""
-    for byte in data:
-        state = ((state ^ byte) * FNV_PRIME) & 0xFFFFFFFF
+def _fnv(data, state: int = FNV_OFFSET_BASIS) -> int:
+    """FNV-1a over ``data`` (bytes, or UTF-16 code units) starting from ``state``."""
+    for unit in data:
+        state = ((state ^ int(unit)) * FNV_PRIME) & 0xFFFFFFFF
     return state
 
 
@@ -56,7 +58,7 @@ def _longest_first(lengths: np.ndarray) -> np.ndarray:
 
 
 def _fnv_rows(states: np.ndarray, packed: _Packed) -> np.ndarray:
-    """Vectorized FNV-1a: continue from ``states[i]`` over the bytes of packed row i.
+    """Vectorized FNV-1a: continue from ``states[i]`` over the code units of packed row i.
 
     Rows are sorted longest first, so the rows that still have a byte at position j form a
     prefix ``[:count]`` and each byte position costs one xor and one multiply over that
@@ -184,20 +186,22 @@ def sha256_unit(unit_id: str, salt: str) -> float:
 def _levels_one(seed: str, value: str, version: int) -> int:
     """GrowthBook's hash as an integer level in [0, HASH_LEVELS[version])."""
     if version == 1:
-        return fnv1a32(value + seed) % 1000
-    return fnv1a32(str(fnv1a32(seed + value))) % 10000
+        return _fnv(_utf16(value + seed)) % 1000
+    return fnv1a32(str(_fnv(_utf16(seed + value)))) % 10000
 
 
-def _levels_many(seed: bytes, packed: _Packed, version: int) -> np.ndarray:
-    """:func:`_levels_one` for many values at once (the seed is shared), flat int64."""
+def _levels_many(seed: str, packed: _Packed, version: int) -> np.ndarray:
+    """:func:`_levels_one` for many values at once, flat int64 (the seed is shared;
+    ``packed`` holds UTF-16 code units)."""
     count = packed.lengths.size
+    units = _utf16(seed)
     if version == 1:
         hashes = _fnv_rows(np.full(count, FNV_OFFSET_BASIS, dtype=np.uint32), packed)
-        for byte in seed:
-            hashes ^= byte
+        for unit in units:
+            hashes ^= unit
             hashes *= FNV_PRIME
         return (hashes % 1000).astype(np.int64)
-    first = _fnv_rows(np.full(count, _fnv(seed), dtype=np.uint32), packed)
+    first = _fnv_rows(np.full(count, _fnv(units), dtype=np.uint32), packed)
     return (_fnv_decimal(first) % 10000).astype(np.int64)
 
 
@@ -207,6 +211,17 @@ def growthbook_hash(seed: str, value, version: int = 2):
     * version 1: ``(fnv1a32(value + seed) mod 1000) / 1000``
     * version 2: ``(fnv1a32(str(fnv1a32(seed + value))) mod 10000) / 10000``, where
       ``str`` writes the 32-bit hash in decimal.
+
+    Here FNV-1a runs over the UTF-16 code units of the text, as GrowthBook's SDKs do (the
+    JavaScript SDK xors ``str.charCodeAt(i)`` into the state; the Python SDK 4.0.0 encodes
+    UTF-16 the same way), not over its UTF-8 bytes as :func:`fnv1a32` does. The two agree
+    for ASCII ids only: U+00E9 (e acute) is one UTF-16 unit, 0xE9, but two UTF-8 bytes,
+    0xC3 0xA9. A character outside the Basic Multilingual Plane, such as an emoji, is two
+    surrogate code units, as in JavaScript and in the Python SDK 4.0.0 (earlier Python SDK
+    versions xored ``ord(c)`` per code point, which differs from JavaScript for such
+    characters only). Matching the SDKs matters for cross-platform
+    assignment: a user hashed in the browser (JavaScript SDK) and on the server must land
+    in the same variant.
 
     Version 2 exists because version 1 leaks: the seed is hashed last, so two seeds that
     differ only in their final characters (``"exp-a"``, ``"exp-b"``) give strongly dependent
@@ -242,12 +257,15 @@ def growthbook_hash(seed: str, value, version: int = 2):
     References
     ----------
     GrowthBook SDK specification ("hash"), test cases in ``packages/sdk-js/test/cases.json``
-    of the growthbook/growthbook repository.
+    of the growthbook/growthbook repository; ``hashFnv32a`` in ``packages/sdk-js/src/util.ts``
+    (UTF-16 code units).
 
     Examples
     --------
     >>> growthbook_hash("seed", "a", 2)
     0.0505
+    >>> growthbook_hash("seed", "\u00e9", 2)
+    0.8663
     >>> growthbook_hash("", "a", 1)
     0.22
     """
@@ -256,12 +274,12 @@ def growthbook_hash(seed: str, value, version: int = 2):
 
 def _hash(seed: str, value, version: int, name: str):
     """:func:`growthbook_hash` of checked ids; ``name`` is the argument that holds them."""
-    seed_bytes = _check_text("seed", seed, allow_empty=True)
+    _check_text("seed", seed, allow_empty=True)
     if isinstance(value, str):
         _check_text(name, value)
         return _levels_one(seed, value, version) / HASH_LEVELS[version]
-    packed = _pack(name, value)
-    return (_levels_many(seed_bytes, packed, version) / HASH_LEVELS[version]).reshape(packed.shape)
+    packed = _pack(name, value, utf16=True)
+    return (_levels_many(seed, packed, version) / HASH_LEVELS[version]).reshape(packed.shape)
 
 
 def _ranges(weights: list[float], coverage: float) -> list[tuple[float, float]]:
@@ -473,7 +491,7 @@ def assign_many(
 ) -> np.ndarray:
     """Vectorized :func:`assign`: the variant of every id, -1 for "not in the experiment".
 
-    The FNV-1a hashes of all ids are computed with numpy over one byte buffer (ids of any
+    The FNV-1a hashes of all ids are computed with numpy over one code-unit buffer (ids of any
     length; uint32 arithmetic wraps like FNV-1a's), and agree exactly with :func:`assign`.
     ``benchmarks/bench_assignment.py`` measured 0.25 to 0.5 s for a million ids (hash v2,
     a shared 2-core machine), against an estimated 40 to 80 s for a Python loop over
@@ -492,16 +510,16 @@ def assign_many(
         The input's shape; the variant index, or -1 when the unit is outside the coverage or
         the namespace. (-1 rather than None keeps the array integer; mask with ``>= 0``.)
     """
-    packed = _pack("unit_ids", unit_ids, scalar_ok=False)
-    seed = _check_text("experiment_key", experiment_key)
+    packed = _pack("unit_ids", unit_ids, scalar_ok=False, utf16=True)
+    _check_text("experiment_key", experiment_key)
     ranges = bucket_ranges(weights, coverage=coverage)
     check_work("len(unit_ids) * len(weights)", packed.lengths.size * len(ranges))
     version = _check_version(hash_version)
     if namespace is not None:
         name, start, end = _check_namespace(namespace)
-    chosen = _choose(_levels_many(seed, packed, version) / HASH_LEVELS[version], ranges)
+    chosen = _choose(_levels_many(experiment_key, packed, version) / HASH_LEVELS[version], ranges)
     if namespace is not None:
-        layer = _levels_many(_utf8("namespace name", "__" + name), packed, 1) / HASH_LEVELS[1]
+        layer = _levels_many("__" + name, packed, 1) / HASH_LEVELS[1]
         chosen[(layer < start) | (layer >= end)] = -1
     return chosen.reshape(packed.shape)
 

@@ -74,9 +74,22 @@ def expected_impact(result, *, units, period: str = "year", value=1.0) -> Expect
     :math:`[L N v, U N v]` at the result's confidence level: N and v are known constants.
 
     The total assumes the effect persists after launch and applies to every unit counted
-    (Kohavi, Tang & Xu 2020, ch. 3 and 23 on novelty and long-term effects): an effect
-    selected because it was significant is biased upward (the winner's curse), so read the
-    interval, not only the estimate.
+    (Kohavi, Tang & Xu 2020, ch. 3 and 23 on novelty and long-term effects).
+
+    What the interval leaves out (it is too narrow, and after selection centered too high):
+
+    * **The value per unit is treated as known.** When v is itself estimated (an average
+      order value from the same or another sample) with standard error :math:`s_v`, the
+      total :math:`\hat\Delta \hat v N` has, by the delta method with independent
+      estimates, :math:`\operatorname{SE} \approx N \sqrt{v^2 \operatorname{SE}(\hat\Delta)^2
+      + \hat\Delta^2 s_v^2}`; the interval returned here keeps only the first term.
+    * **Selection for significance (the winner's curse).** The interval is valid for an
+      experiment chosen before its result was known. An effect reported *because* it was
+      significant is biased upward: conditional on :math:`|\hat\Delta| / \operatorname{SE}
+      > z_{1-\alpha/2}`, its expectation exceeds the true effect, by a lot when the power
+      was low, and the interval covers less often than its level. Shrink the estimate
+      (empirical Bayes across experiments, chapter 12) or confirm it in a replication
+      before quoting the total.
 
     Parameters
     ----------

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from abteach.events import schema as _schema
 from abteach.events import sql as _sql
+from abteach.events.dilution import DilutedEffect, diluted_effect
 from abteach.events.schema import SchemaField
 from abteach.events.store import (
     DEFAULT_MEMORY_LIMIT,
@@ -103,8 +104,10 @@ __all__ = [
     "TRIGGER_EVENT",
     "USER_METRICS_SQL",
     "VARIANTS",
+    "DilutedEffect",
     "EventStore",
     "IngestResult",
     "SchemaField",
+    "diluted_effect",
 ]
 

@@ -19,7 +19,11 @@ and so on. This module keeps two registries and turns each into a table:
   is a bound that the procedure beats (type I error below an "at most" promise, coverage above
   an "at least" promise) and "FAIL" otherwise. For a false discovery proportion, which lies in
   [0, 1] but is not 0/1, the binomial SE is an upper bound of its true SE, so the band is
-  wider than needed, never narrower.
+  wider than needed, never narrower. The band also says what a check can see: with 1,000
+  runs it reaches 3.1 points either side of 5%, so a test of size 8% would pass unnoticed.
+  Each row reports the band's half-width in points and :func:`runs_to_resolve`, the runs
+  that narrow it to one point (9,619 at 5%); the checks a decision rests on run at least
+  that many by default, and the slow tests run the others with that many.
 * :func:`published_numbers`, :data:`PUBLISHED_CHECKS` and :func:`published_checks`: one row
   per figure of the course's list of published numbers (R, G*Power, Jennison & Turnbull,
   Benjamini & Hochberg, ...), read from ONE data file shipped with the package
@@ -35,7 +39,7 @@ and the tests report the same checks.
 module                         contents
 =============================  ================================================================
 :mod:`.rates`                  :data:`ERROR_RATE_CHECKS`, :func:`error_rate_checks`,
-                               :func:`run_error_rate_check`
+                               :func:`run_error_rate_check`, :func:`runs_to_resolve`
 :mod:`.published`              :func:`published_numbers`, :data:`PUBLISHED_CHECKS`,
                                :func:`published_checks`
 =============================  ================================================================
@@ -59,9 +63,11 @@ from abteach.validation.rates import (
     ERROR_RATE_CHECKS,
     KINDS,
     MAX_SCALE,
+    RESOLUTION_POINTS,
     ErrorRateCheck,
     error_rate_checks,
     run_error_rate_check,
+    runs_to_resolve,
 )
 
 __all__ = [
@@ -70,10 +76,12 @@ __all__ = [
     "KINDS",
     "MAX_SCALE",
     "PUBLISHED_CHECKS",
+    "RESOLUTION_POINTS",
     "ErrorRateCheck",
     "PublishedCheck",
     "error_rate_checks",
     "published_checks",
     "published_numbers",
     "run_error_rate_check",
+    "runs_to_resolve",
 ]

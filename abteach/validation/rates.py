@@ -30,7 +30,7 @@ from abteach._validate import (
     check_positive,
     check_scalar,
 )
-from abteach.assignment import aa_test, assign_many, bucket_uniformity
+from abteach.assignment import aa_test, assign_many, bucket_uniformity, make_unit_ids
 from abteach.decision.sizing import (
     power_equivalence,
     power_noninferiority,
@@ -39,6 +39,7 @@ from abteach.decision.sizing import (
     sample_size_noninferiority,
     sample_size_ship_rule,
 )
+from abteach.events.dilution import diluted_effect
 from abteach.inference import (
     barnard_exact_test,
     bootstrap_ci,
@@ -79,6 +80,9 @@ from abteach.variance import cuped_test
 
 #: Half-width of the tolerance band, in binomial standard errors.
 BAND_WIDTH = 4.5
+#: The smallest miss (in percentage points) that a check should be able to catch; a check
+#: resolves it when its band (``BAND_WIDTH`` standard errors) is at most this wide on each side.
+RESOLUTION_POINTS = 1.0
 #: Promise kinds. The measured rate should equal, stay at most, or stay at least the promise.
 KINDS = ("equal", "at most", "at least")
 ALPHA = 0.05
@@ -117,6 +121,24 @@ class ErrorRateCheck:
         if not callable(self.measure):
             raise TypeError(f"measure must be callable (runs, generator) -> rate, got "
                             f"{self.measure!r}")
+
+
+def runs_to_resolve(promised: float, points: float = RESOLUTION_POINTS) -> int:
+    r"""Runs R whose band :math:`\pm 4.5\sqrt{p_0 (1 - p_0) / R}` is at most ``points``
+    percentage points wide on each side: :math:`R = \lceil 4.5^2\, p_0 (1 - p_0) /
+    (\text{points}/100)^2 \rceil`, e.g. 9,619 runs for a 5% rate and 1 point.
+
+    With 1,000 to 2,000 runs the band of a 5% rate is about 3 to 2 points wide: a size of 8%
+    or a coverage of 92% would pass. The checks that matter run at least this many runs by
+    default; the others name it in the table and run it in the slow tests.
+    """
+    p0 = check_scalar("promised", check_open_unit("promised", promised))
+    width = check_scalar("points", check_positive("points", points))
+    ratio = 100 * BAND_WIDTH * math.sqrt(p0 * (1 - p0)) / width  # sqrt of the runs
+    if not ratio <= 2**26:  # also an infinite ratio, for a width of 5e-324
+        raise ValueError(f"points is too small: more than 2**52 runs would be needed, got "
+                         f"points = {points!r} at promised = {promised!r}")
+    return max(1, math.ceil(round(ratio**2, 6)))  # round: 38475.000000001 -> 38475
 
 
 def _reject_rate(pvalue) -> float:
@@ -257,8 +279,8 @@ _IDS_PER_RUN = 400
 def _hashed_ids(runs, gen) -> np.ndarray:
     """``runs`` disjoint sets of ids; a random offset makes every table use fresh ids."""
     start = int(gen.integers(0, 10**9))
-    ids = np.char.add("user-", np.arange(start, start + runs * _IDS_PER_RUN).astype(str))
-    return ids.astype(object).reshape(runs, _IDS_PER_RUN)
+    ids = make_unit_ids(runs * _IDS_PER_RUN, start=start)  # "user-<start>", ...
+    return np.array(ids, dtype=object).reshape(runs, _IDS_PER_RUN)
 
 
 def _bucket_uniformity(runs, gen):
@@ -362,6 +384,16 @@ def _msprt_type_i(runs, gen):
 def _msprt_coverage(runs, gen):
     res = _msprt_streams(runs, gen, 2.0)
     return _cover_rate(res.ci_low[:, -1], res.ci_high[:, -1], 2.0)
+
+
+def _diluted_coverage(runs, gen):
+    # 4,000 users per arm, 30% trigger in both arms; only triggered users are affected
+    n_arm, p_trigger, rates = 4_000, 0.3, (0.10, 0.12)
+    triggered = gen.binomial(n_arm, p_trigger, size=(2, runs))
+    converted = gen.binomial(triggered, np.array(rates)[:, None])
+    test = ztest_proportions(converted[0], triggered[0], converted[1], triggered[1])
+    res = diluted_effect(test.effect, test.se, triggered.sum(axis=0), 2 * n_arm)
+    return _cover_rate(res.ci_low, res.ci_high, p_trigger * (rates[1] - rates[0]))
 
 
 def _trend_type_i(runs, gen):
@@ -652,17 +684,17 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
                    "CI coverage = 1 - alpha", "equal", 1 - ALPHA, 20_000, _ztest_coverage),
     ErrorRateCheck("z-test at the n of sample_size_proportions (0.10 vs 0.12)",
                    "sample_size_proportions", "power = designed power", "equal",
-                   power_proportions(*_POWER_RATES, _n_proportions()), 10_000,
+                   power_proportions(*_POWER_RATES, _n_proportions()), 40_000,
                    _proportions_power),
     ErrorRateCheck("t-test at the n of sample_size_means (d = 0.5)", "sample_size_means",
                    "power = designed power", "equal",
-                   power_means(_EFFECT_SIZE, 1.0, _n_means(), test="t"), 10_000, _means_power),
+                   power_means(_EFFECT_SIZE, 1.0, _n_means(), test="t"), 40_000, _means_power),
     ErrorRateCheck("Welch t-test, normal, sd 1 vs 3, n 40 vs 20", "welch_ttest",
                    "type I error = alpha", "equal", ALPHA, 20_000, _welch_type_i),
     ErrorRateCheck("Welch t-test, log-normal (sigma 1), 1,000 per arm", "welch_ttest",
-                   "type I error = alpha", "equal", ALPHA, 4_000, _welch_lognormal_type_i),
+                   "type I error = alpha", "equal", ALPHA, 10_000, _welch_lognormal_type_i),
     ErrorRateCheck("Welch CI, log-normal revenue x 1.1, 1,000 per arm", "welch_ttest",
-                   "CI coverage = 1 - alpha", "equal", 1 - ALPHA, 4_000,
+                   "CI coverage = 1 - alpha", "equal", 1 - ALPHA, 10_000,
                    _welch_lognormal_coverage),
     ErrorRateCheck("bootstrap percentile CI, normal, 50 per arm, B = 999", "bootstrap_ci",
                    "CI coverage = 1 - alpha", "equal", 1 - ALPHA, 1_000,
@@ -671,17 +703,17 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
                    "CI coverage = 1 - alpha", "equal", 1 - ALPHA, 1_000,
                    _bootstrap_coverage("bca")),
     ErrorRateCheck("delta-method CI, clicks per view, clustered users", "ratio_metric_test",
-                   "CI coverage = 1 - alpha", "equal", 1 - ALPHA, 2_000, _ratio_coverage),
+                   "CI coverage = 1 - alpha", "equal", 1 - ALPHA, 10_000, _ratio_coverage),
     ErrorRateCheck("CUPED t-test, rho = 0.71, 300 per arm", "cuped_test",
-                   "type I error = alpha", "equal", ALPHA, 5_000, _cuped_type_i),
+                   "type I error = alpha", "equal", ALPHA, 10_000, _cuped_type_i),
     ErrorRateCheck("CUPED CI, rho = 0.71, 300 per arm", "cuped_test",
-                   "CI coverage = 1 - alpha", "equal", 1 - ALPHA, 5_000, _cuped_coverage),
+                   "CI coverage = 1 - alpha", "equal", 1 - ALPHA, 10_000, _cuped_coverage),
     ErrorRateCheck("SRM chi-square, 10,000 units, threshold 0.0005", "srm_false_alarm_rate",
                    "false-alarm rate = threshold", "equal", 0.0005, 200_000, _srm_false_alarm),
     ErrorRateCheck("hashed buckets: chi-square uniformity, 20 buckets", "bucket_uniformity",
                    "type I error = alpha", "equal", ALPHA, 2_000, _bucket_uniformity),
     ErrorRateCheck("A/A test on hashed assignment, log-normal metric", "assign_many, aa_test",
-                   "type I error = alpha", "equal", ALPHA, 2_000, _hashed_aa),
+                   "type I error = alpha", "equal", ALPHA, 10_000, _hashed_aa),
     ErrorRateCheck("Bonferroni, 10 independent true nulls", "multiple_tests",
                    "FWER <= alpha", "at most", ALPHA, 20_000,
                    _family_error("bonferroni", np.zeros(10), 0.0, "fwer")),
@@ -698,13 +730,13 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("Lan-DeMets OBF spending, 5 looks", "boundaries", "type I error = alpha",
                    "equal", ALPHA, 20_000, _sequential_type_i("ld-obf")),
     ErrorRateCheck("O'Brien-Fleming at the drift of design_characteristics",
-                   "design_characteristics", "power = designed power", "equal", 0.8, 10_000,
+                   "design_characteristics", "power = designed power", "equal", 0.8, 40_000,
                    _sequential_power("obf")),
     ErrorRateCheck("Pocock at the drift of design_characteristics", "design_characteristics",
-                   "power = designed power", "equal", 0.8, 10_000, _sequential_power("pocock")),
+                   "power = designed power", "equal", 0.8, 40_000, _sequential_power("pocock")),
     ErrorRateCheck("naive peeking, 10 looks at 0.05", "simulate_peeking",
                    "false-positive rate = exact recursion", "equal",
-                   peeking_false_positive_rate(_PEEKS), 20_000, _naive_peeking),
+                   peeking_false_positive_rate(_PEEKS), 40_000, _naive_peeking),
     ErrorRateCheck("mSPRT, 100 looks, tau^2 = 100 (drift units)", "msprt",
                    "type I error <= alpha (always valid)",
                    "at most", ALPHA, 10_000, _msprt_type_i),
@@ -712,7 +744,7 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
                    "coverage at all looks >= 1 - alpha", "at least", 1 - ALPHA, 10_000,
                    _msprt_coverage),
     ErrorRateCheck("trend test by exposure day, stable effect", "trend_test",
-                   "type I error = alpha", "equal", ALPHA, 2_000, _trend_type_i),
+                   "type I error = alpha", "equal", ALPHA, 10_000, _trend_type_i),
     ErrorRateCheck("trend by days since exposure, user-day rows, constant lift",
                    "exposure_effects", "type I error = alpha", "equal", ALPHA, 10_000,
                    _exposure_type_i),
@@ -772,6 +804,8 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("delta-method CI, p95 load time, page views clustered by user",
                    "quantile_test", "CI coverage >= 1 - alpha", "at least", 1 - ALPHA, 1_000,
                    _quantile_coverage),
+    ErrorRateCheck("trigger-dilute CI, 30% triggered, 4,000 per arm", "diluted_effect",
+                   "CI coverage = 1 - alpha", "equal", 1 - ALPHA, 20_000, _diluted_coverage),
 )
 
 
@@ -847,6 +881,8 @@ def run_error_rate_check(check: ErrorRateCheck, *, runs: int | None = None, rng)
         "measured": measured,
         "runs": runs,
         "se": se,
+        "band_points": 100 * BAND_WIDTH * se,
+        "runs_for_1_point": runs_to_resolve(check.promised),
         "gap_points": 100 * gap,
         "gap_se": gap / se,
         "verdict": _verdict(gap, BAND_WIDTH * se, check.kind),
@@ -872,7 +908,7 @@ def error_rate_checks(
     scale : float
         Multiplies every check's default number of runs (> 0, at most 1000; at least 100
         runs are used).
-        1 takes about 10 to 20 s on a loaded 2-core machine.
+        1 takes about 40 to 60 s on a loaded 2-core machine.
     rng : numpy.random.Generator or int
         Source of randomness. Each check gets its own child generator
         (``Generator.spawn``), so a table is reproducible under a fixed seed.
@@ -884,8 +920,10 @@ def error_rate_checks(
     pandas.DataFrame
         One row per check: ``procedure``, ``function``, ``promise``, ``kind``, ``promised``,
         ``measured``, ``runs``, ``se`` (binomial standard error at the promised value),
-        ``gap_points`` (100 (measured - promised), percentage points), ``gap_se`` (the gap in
-        standard errors) and ``verdict``.
+        ``band_points`` (the band's half-width, 100 x 4.5 se, in percentage points: a miss
+        smaller than this passes unseen), ``runs_for_1_point`` (the runs that would narrow the
+        band to 1 point, :func:`runs_to_resolve`), ``gap_points`` (100 (measured - promised),
+        percentage points), ``gap_se`` (the gap in standard errors) and ``verdict``.
 
     References
     ----------

@@ -273,14 +273,14 @@ def exercises(inputs: dict) -> tuple[Exercise, ...]:
             Number(
                 lambda: abt.min_sample_size_for_normality(SKEWNESS),
                 rtol=1e-3,
-                hint="Kohavi's rule of thumb: n > 355 s^2 users per arm, "
-                "abt.min_sample_size_for_normality(s).",
+                hint="Kohavi's rule of thumb (section 5.6): n > 355 gamma^2 users per arm, "
+                "gamma the skewness; abt.min_sample_size_for_normality(gamma).",
                 mistakes=[
-                    (lambda: 355 * SKEWNESS, "The rule squares the skewness: 355 * s^2, not 355 * s."),
+                    (lambda: 355 * SKEWNESS, "The rule squares the skewness: 355 * gamma^2, not 355 * gamma."),
                     (lambda: 2 * abt.min_sample_size_for_normality(SKEWNESS), "The rule gives users "
                      "per arm (per variant); you doubled it for both arms."),
-                    (lambda: 355 * np.sqrt(SKEWNESS), "The rule squares the skewness: 355 * s^2, not "
-                     "355 * sqrt(s)."),
+                    (lambda: 355 * np.sqrt(SKEWNESS), "The rule squares the skewness: 355 * gamma^2, not "
+                     "355 * sqrt(gamma)."),
                 ],
             ),
         ),
