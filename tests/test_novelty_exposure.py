@@ -15,7 +15,7 @@ import statsmodels.api as sm
 
 import abteach as abt
 from abteach.novelty.exposure import _effects
-from abteach.validation.rates import _user_day_panel
+from abteach.validation._measures import _user_day_panel
 
 DAYS = 14
 LIFT = np.full(DAYS, 0.10)
