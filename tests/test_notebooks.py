@@ -170,3 +170,20 @@ def test_normalize_merges_stream_outputs_split_by_timing():
     out = normalize(nb, url="https://example.org/repo", branch="main").cells[1].outputs
     assert [o.output_type for o in out] == ["stream", "display_data", "stream"]
     assert out[0].text == "a\nb\n" and out[2].text == "c\n"
+
+
+def test_normalize_gives_widget_views_ids_that_do_not_change_between_runs():
+    """A kernel names each widget with a fresh uuid; the stored id depends on the cell only."""
+    def run(model_id):
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("slider")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={
+            "text/plain": "IntSlider()",
+            "application/vnd.jupyter.widget-view+json": {
+                "model_id": model_id, "version_major": 2, "version_minor": 0}})]
+        nb.cells = [cell]
+        out = normalize(nb, url="https://example.org/repo", branch="main")
+        return out.cells[1].outputs[0].data["application/vnd.jupyter.widget-view+json"]["model_id"]
+
+    first, second = run("e86dd21abef846e3851b9d15beab260e"), run("252ad8a5bcd64a02897332573c95e6a1")
+    assert first == second and len(first) == 32 and first != "e86dd21abef846e3851b9d15beab260e"

@@ -11,6 +11,7 @@ and solution notebook in place and regenerates the exercises, for authors who ch
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -131,9 +132,23 @@ def merge_streams(outputs: list) -> list:
     return merged
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def number_widgets(cell) -> None:
+    """Replace the random model ids of a cell's widget views by ids derived from the cell id.
+
+    A kernel names each widget with a fresh uuid, so without this every run would change the
+    stored notebook (the book shows the saved snapshot; the id links to nothing there)."""
+    for k, output in enumerate(cell.get("outputs", [])):
+        view = output.get("data", {}).get(WIDGET_VIEW)
+        if view is not None and "model_id" in view:
+            view["model_id"] = hashlib.sha256(f"{cell.id}:{k}".encode()).hexdigest()[:32]
+
+
 def normalize(nb, *, url: str, branch: str):
     """Return ``nb`` normalized in place: set-up cell first, numbered ids, fixed metadata,
-    consecutive stream outputs merged.
+    consecutive stream outputs merged, widget ids derived from the cell ids.
 
     The set-up cell installs from ``url`` at ``branch`` (or tag); the library only, or with the
     course extra for notebooks that call the exercise checks (:func:`needs_course`). Solution
@@ -163,6 +178,7 @@ def normalize(nb, *, url: str, branch: str):
             cell.metadata.pop("tags", None)
         if cell.cell_type == "code":
             cell.outputs = merge_streams(cell.outputs)
+            number_widgets(cell)
             for output in cell.outputs:
                 output.get("metadata", {}).pop("execution", None)
     chapter = nb.metadata.get("abteach", {})
