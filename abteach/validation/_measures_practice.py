@@ -268,7 +268,3 @@ def _quantile_coverage(runs, gen):
         res = quantile_test(y_c, y_t, clusters_control=u_c, clusters_treatment=u_t)
         covered += res.ci_low <= (_SPEEDUP - 1) * p95 <= res.ci_high
     return covered / runs
-
-
-
-#: The registry of every promised error rate of abteach that the appendix and the tests measure.

@@ -162,6 +162,7 @@ def runs_to_resolve(promised: float, points: float = RESOLUTION_POINTS) -> int:
     return max(1, math.ceil(round(ratio**2, 6)))  # round: 38475.000000001 -> 38475
 
 
+#: The registry of every promised error rate of abteach that the appendix and the tests measure.
 ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("z-test, two proportions (p = 0.10, 5,000 per arm)", "ztest_proportions",
                    "type I error = alpha", "equal", ALPHA, 20_000, _ztest_type_i),
