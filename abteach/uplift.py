@@ -48,6 +48,7 @@ from abteach._validate import (
     check_nonnegative,
     check_open_unit,
     check_scalar,
+    check_work,
     first_bad,
 )
 
@@ -239,6 +240,7 @@ def simulate_uplift_data(
     With the defaults the effect runs from -0.3 to 0.7: three users in ten are harmed.
     """
     n = check_int("n", n, minimum=4)
+    check_work("n * 8 (features, treatment, outcome, effect and noise)", 8 * n)
     generator = as_generator(rng)
     intercept, slope = (check_scalar(name, as_float_array(name, value)) for name, value in
                         (("effect_intercept", effect_intercept), ("effect_slope", effect_slope)))

@@ -71,7 +71,10 @@ def test_plotly_js_served_locally_once(built):
     for page in built.rglob("*.html"):
         text = page.read_text()
         assert "cdn.plot.ly" not in text and "cdn.jsdelivr" not in text, f"{page.name} loads from the network"
-        assert len(text) < 1_500_000, f"{page.name} is {len(text)} bytes: plotly.js inlined?"
+        # plotly.min.js is 4.8 MB in one script; no page may carry it (the API page is
+        # 1.6 MB of text and small scripts, so the size of the page alone says nothing)
+        scripts = re.findall(r"<script[^>]*>(.*?)</script>", text, flags=re.S)
+        assert max(map(len, scripts), default=0) < 200_000, f"{page.name}: plotly.js inlined?"
         linked = "plotly/plotly.min.js" in text
         assert linked == bool(FIGURE_ID.search(text)), f"{page.name}: plotly.js linked iff it has figures"
 

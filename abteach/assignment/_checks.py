@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abteach._validate import as_float_array, check_closed_unit, check_nonnegative, check_scalar
+from abteach._validate import (
+    as_float_array,
+    check_closed_unit,
+    check_nonnegative,
+    check_scalar,
+    first_bad,
+)
 
 #: How far the weights may sum from 1.
 WEIGHT_TOLERANCE = 1e-9
@@ -122,6 +128,9 @@ def _check_weights(weights) -> list[float]:
     if array.size < 2:
         raise ValueError(f"weights must have at least 2 variants, got {array.tolist()}")
     check_nonnegative("weights", array)
+    if (array > 1).any():
+        raise ValueError(f"weights must each be at most 1 (they sum to 1), got "
+                         f"{first_bad(array, array > 1)}")
     total = math.fsum(array.tolist())
     if abs(total - 1) > WEIGHT_TOLERANCE:
         raise ValueError(

@@ -280,7 +280,10 @@ def cluster_ttest(sum_control, size_control, sum_treatment, size_treatment, *,
     refuse_flat(np.where(np.isfinite(effect), se, np.inf), names)
     if method == "means":
         k_c, k_t = s_c.shape[-1], s_t.shape[-1]
-        df = (var_c + var_t) ** 2 / (var_c**2 / (k_c - 1) + var_t**2 / (k_t - 1))
+        # Welch-Satterthwaite, (v_c + v_t)^2 / (v_c^2/(k_c-1) + v_t^2/(k_t-1)), written with the
+        # shares w = v / (v_c + v_t) so that huge variances do not overflow
+        w_c, w_t = var_c / (var_c + var_t), var_t / (var_c + var_t)
+        df = 1 / (w_c**2 / (k_c - 1) + w_t**2 / (k_t - 1))
     else:
         df = None
     fields = wald(effect, se, alternative, alpha, df)

@@ -88,7 +88,7 @@ def replay_streams(looks, *, planned_max, tau2, alpha: float = 0.05,
     >>> looks = pd.DataFrame({"stream": "a", "time": [1.0, 2.0, 3.0], "n": [100, 200, 300],
     ...                       "estimate": [0.5, 0.4, 0.3], "variance": [0.02, 0.01, 0.005]})
     >>> table = replay_streams(looks, planned_max={"a": 300}, tau2=0.1)
-    >>> table.loc["a", ["fixed", "gs", "naive"]].tolist()
+    >>> table.loc["a", ["fixed", "gs", "naive"]].astype(int).tolist()
     [1, 1, 1]
     """
     frame = _check_looks_frame(looks)

@@ -25,11 +25,14 @@ from abteach.events import EVENT_COLUMNS, EVENT_TYPES, VARIANTS
 from abteach.simulate.streams import (
     _MICROSECONDS,
     MAX_DAYS,
-    MAX_EVENTS,
     _check_number,
     _check_timestamp,
     _event_frame,
 )
+
+#: Most events :func:`add_bots` writes (each bot's events are rows of a DataFrame: 10 million
+#: rows take about 1 GiB).
+MAX_BOT_EVENTS = 10_000_000
 
 
 class DelayedEvents(NamedTuple):
@@ -180,9 +183,9 @@ def add_bots(events, *, n_bots, events_per_bot, rng, experiment=None):
     frame = _check_events(events)
     bots = check_int("n_bots", n_bots, minimum=1)
     per_bot = check_int("events_per_bot", events_per_bot, minimum=1)
-    if bots * (per_bot + 1) > MAX_EVENTS:
+    if bots * (per_bot + 1) > MAX_BOT_EVENTS:
         raise ValueError(f"n_bots and events_per_bot ask for {bots * (per_bot + 1):,} events, "
-                         f"more than MAX_EVENTS = {MAX_EVENTS:,}")
+                         f"more than MAX_BOT_EVENTS = {MAX_BOT_EVENTS:,}")
     names = list(pd.unique(frame["experiment"].astype("str")))
     if experiment is None:
         if len(names) != 1:

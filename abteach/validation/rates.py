@@ -273,8 +273,10 @@ ERROR_RATE_CHECKS: tuple[ErrorRateCheck, ...] = (
     ErrorRateCheck("Lan-DeMets OBF, final look over-runs the plan (t = 1.15)",
                    "sequential_analysis", "type I error = alpha", "equal", ALPHA, 20_000,
                    _overrun_type_i),
+    # The sandwich interval over-covers slightly here (95.6% to 95.9% in 10,000-run checks),
+    # so its promise is a bound: at least 95%.
     ErrorRateCheck("decay fit, long-run a, returning users, clustered by user",
-                   "clustered_daily_effects, fit_decay", "CI coverage = 1 - alpha", "equal",
+                   "clustered_daily_effects, fit_decay", "CI coverage >= 1 - alpha", "at least",
                    1 - ALPHA, 2_400, _decay_clustered_coverage),
     ErrorRateCheck("Welch CI on spend capped at a pre-period p99, log-normal x 1.1",
                    "cap_threshold, winsorize", "CI coverage of the capped difference",
