@@ -89,7 +89,7 @@ SUBSTITUTIONS = (
     Substitution("standard deviation of 12 (currency units)",
                  lambda i: f"standard deviation of {i['07.3']['sd']:g} (currency units)"),
     Substitution("increase of 0.30", lambda i: f"increase of {i['07.3']['delta']:.2f}"),
-    Substitution("$\\rho = 0.8$", lambda i: _rho_text(i["07.3"]["rho"])),
+    Substitution("this month's at $\\rho = 0.8$", lambda i: "this month's at " + _rho_text(i["07.3"]["rho"])),
     Substitution("default_rng(7)", lambda i: f"default_rng({i['07.4']['seed']})"),
     Substitution("size=(2, 3_000)", lambda i: f"size=(2, {i['07.4']['n']:_})", count=2),
     Substitution("3,000 users per arm", lambda i: f"{i['07.4']['n']:,} users per arm"),
