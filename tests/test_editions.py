@@ -23,7 +23,7 @@ from abteach.course.editions import (
 from abteach.course.exercises import main as exercises_main
 from conftest import ROOT, read
 
-CHAPTERS = [1, 5, 7, 8, 9, 10, 11]
+CHAPTERS = [1, 5, 7, 8, 9, 10, 11, 12]
 SECRETS = ["first class secret", "second class secret", "spring 2027 section B"]
 
 
