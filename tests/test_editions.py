@@ -23,7 +23,7 @@ from abteach.course.editions import (
 from abteach.course.exercises import main as exercises_main
 from conftest import ROOT, read
 
-CHAPTERS = [1, 5, 8, 10]
+CHAPTERS = [1, 5, 8, 10, 15, 16]
 SECRETS = ["first class secret", "second class secret", "spring 2027 section B"]
 
 
