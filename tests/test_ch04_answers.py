@@ -36,7 +36,7 @@ def test_solution_notebook_builds_the_keys_daily_load():
     given = _setup_namespace("04.1")
     pd.testing.assert_frame_equal(given["today"], ch04._today())
     stored = given["store"].query("SELECT event_id FROM events ORDER BY event_id")["event_id"]
-    expected = ch04._small_stream()["event_id"].iloc[: ch04.LOADED_ROWS].sort_values()
+    expected = ch04._small_stream()["event_id"].iloc[: ch04.PUBLIC_INPUTS["04.1"]["loaded"]].sort_values()
     assert stored.tolist() == expected.tolist()
 
 
@@ -52,7 +52,7 @@ def test_duplicates_are_the_overlap_plus_the_retried_copies():
     """04.1 by counting, independently of the store: rows already loaded, plus rows whose
     event_id appeared earlier in the file."""
     today = ch04._today()
-    loaded = set(ch04._small_stream()["event_id"].iloc[: ch04.LOADED_ROWS])
+    loaded = set(ch04._small_stream()["event_id"].iloc[: ch04.PUBLIC_INPUTS["04.1"]["loaded"]])
     repeated = today["event_id"].duplicated()
     already = today["event_id"].isin(loaded)
     assert int((repeated | already).sum()) == ch04._todays_ingest().duplicates

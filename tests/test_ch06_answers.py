@@ -21,13 +21,13 @@ def test_solution_notebook_uses_the_keys_daily_counts():
              if c.cell_type == "code" and 'check("06.6"' in c.source]
     assert len(cells) == 1
     literal = cells[0].split("np.array(", 1)[1].split(")\n# BEGIN SOLUTION", 1)[0]
-    assert ast.literal_eval(literal) == [list(row) for row in ch06.DAILY_COUNTS]
+    assert ast.literal_eval(literal) == [list(row) for row in ch06.PUBLIC_INPUTS["06.6"]["daily"]]
 
 
 def test_wrong_ratio_mistakes_of_06_2_all_give_zero():
     """The single 'p = 0' hint of 06.2 covers the default 50/50, the reversed shares and the
     two-proportion test: all three underflow to exactly 0."""
-    counts = ch06.COUNTS_90_10
+    counts = ch06.PUBLIC_INPUTS["06.2"]["counts"]
     assert abt.srm_test(counts).pvalue == 0.0
     assert abt.srm_test(counts, ch06.RATIOS_90_10[::-1]).pvalue == 0.0
     assert ch06._two_proportion_pvalue(counts) == 0.0
@@ -35,9 +35,9 @@ def test_wrong_ratio_mistakes_of_06_2_all_give_zero():
 
 def test_exercise_stories_hold():
     # 06.1: unusual at 0.05, but no SRM at 0.0005.
-    assert 0.0005 < abt.srm_test(ch06.COUNTS_50_50).pvalue < 0.05
+    assert 0.0005 < abt.srm_test(ch06.PUBLIC_INPUTS["06.1"]["counts"]).pvalue < 0.05
     # 06.2: a mismatch against the designed 90/10 split.
-    assert abt.srm_test(ch06.COUNTS_90_10, ch06.RATIOS_90_10).mismatch
+    assert abt.srm_test(ch06.PUBLIC_INPUTS["06.2"]["counts"], ch06.RATIOS_90_10).mismatch
     # 06.3: the naive z-test is tempting (p < 0.05, a lift), but the split fails.
     (n_c, n_t), (x_c, x_t) = ch06.USERS_TRUST, ch06.CONVERSIONS_TRUST
     naive = abt.ztest_proportions(x_c, n_c, x_t, n_t)
@@ -45,7 +45,7 @@ def test_exercise_stories_hold():
     assert abt.srm_test(ch06.USERS_TRUST).mismatch
     # 06.6: recomputed with scipy; a daily check fires before the cumulative one (the
     # solution's remark, which quotes days 8 and 11).
-    daily = np.array(ch06.DAILY_COUNTS)
+    daily = np.array(ch06.PUBLIC_INPUTS["06.6"]["daily"])
     daily_p = stats.chisquare(daily, axis=1).pvalue
     cumulative_p = stats.chisquare(np.cumsum(daily, axis=0), axis=1).pvalue
     first_cumulative = int(np.argmax(cumulative_p < 0.0005)) + 1
@@ -60,7 +60,8 @@ def test_exercise_06_4_rates_are_in_their_binomial_bands():
     daily check fires with probability 1 - (1 - t)^30; the last cumulative check alone fires
     with probability t. The solution's remark relies on both."""
     alarms = ch06._false_alarms()
-    n, t, days = ch06.ALARM_SIMULATIONS, ch06.ALARM_THRESHOLD, ch06.ALARM_DAYS
+    public = ch06.PUBLIC_INPUTS["06.4"]
+    n, t, days = ch06.ALARM_SIMULATIONS, public["threshold"], public["days"]
     daily = 1 - (1 - t) ** days
     assert abs(alarms.any_daily - daily) <= 4.5 * math.sqrt(daily * (1 - daily) / n)
     assert abs(alarms.final_only - t) <= 4.5 * math.sqrt(t * (1 - t) / n)

@@ -14,6 +14,12 @@ import abteach as abt
 from abteach.course.answers import ch09
 from abteach.course.answers.ch09 import EXERCISES
 
+PUBLIC = ch09.PUBLIC_INPUTS
+EFFECT, SE = PUBLIC["09.1"]["effect"], PUBLIC["09.1"]["se"]
+LONG_RUN = tuple(PUBLIC["09.3"][k] for k in ("long_run_effect", "amplitude", "seed"))
+POWER = (PUBLIC["09.5"]["amplitude"], PUBLIC["09.5"]["seed"])
+USER = tuple(PUBLIC["09.8"][k] for k in ("long_run_effect", "amplitude", "seed"))
+
 
 def _expected(exercise_id: str) -> float:
     return float(next(ex for ex in EXERCISES if ex.id == exercise_id).answer.expected())
@@ -21,7 +27,7 @@ def _expected(exercise_id: str) -> float:
 
 def _wls():
     x = sm.add_constant(np.asarray(ch09.DAY, dtype=float))
-    return sm.WLS(np.asarray(ch09.EFFECT), x, weights=1 / np.asarray(ch09.SE) ** 2).fit(
+    return sm.WLS(np.asarray(EFFECT), x, weights=1 / np.asarray(SE) ** 2).fit(
         cov_type="fixed scale")
 
 
@@ -37,26 +43,26 @@ def test_trend_data_is_a_fair_example():
     unweighted slope differs visibly from the weighted one (the solution quotes both)."""
     assert _expected("09.1") < 0
     assert 0.01 < _expected("09.2") < 0.05
-    assert stats.linregress(ch09.DAY, ch09.EFFECT).slope == pytest.approx(-0.0017, abs=5e-5)
+    assert stats.linregress(ch09.DAY, EFFECT).slope == pytest.approx(-0.0017, abs=5e-5)
 
 
 def test_long_run_effect_matches_scipy_curve_fit():
     """Independent fit of a + b exp(-t / tau) by scipy with absolute sigma, started at the
     true values; the interval of the abteach fit covers the simulated truth."""
-    series = ch09._long_run_simulation().by_exposure_day()
+    series = ch09._long_run_simulation(*LONG_RUN).by_exposure_day()
     params, _ = curve_fit(lambda t, a, b, tau: a + b * np.exp(-t / tau), series.day,
                           series.effect, p0=[0.004, 0.015, 4.0], sigma=series.se,
                           absolute_sigma=True)
     assert _expected("09.3") == pytest.approx(params[0], rel=1e-4)
-    fit = ch09._long_run_fit()
+    fit = ch09._long_run_fit(*LONG_RUN)
     assert fit.identified
-    assert fit.ci_low < ch09.LONG_RUN_DESIGN["long_run_effect"] < fit.ci_high
+    assert fit.ci_low < PUBLIC["09.3"]["long_run_effect"] < fit.ci_high
 
 
 def test_power_matches_an_independent_trend_test_of_every_experiment():
     """Recompute the rejection rate from the simulated counts with numpy alone: per-age
     effects and unpooled SEs, closed-form WLS slope, two-sided normal p-value."""
-    sim = ch09._power_simulation()
+    sim = ch09._power_simulation(*POWER)
     n_c, x_c = sim.n_control.sum(axis=-2), sim.sum_control.sum(axis=-2)
     n_t, x_t = sim.n_treatment.sum(axis=-2), sim.sum_treatment.sum(axis=-2)
     p_c, p_t = x_c / n_c, x_t / n_t
@@ -74,7 +80,7 @@ def test_power_matches_an_independent_trend_test_of_every_experiment():
 
 def test_first_week_average_overstates_the_long_run_effect():
     """The hint of 09.3 and the solution say the pooled first week is inflated by novelty."""
-    assert ch09._first_week_pooled() > 2 * _expected("09.3")
+    assert ch09._first_week_pooled(*LONG_RUN) > 2 * _expected("09.3")
 
 
 def test_clustered_se_matches_an_independent_sandwich():
@@ -82,7 +88,7 @@ def test_clustered_se_matches_an_independent_sandwich():
     per-user influence contributions (the cluster-robust covariance of the by-age effects),
     scipy's curve_fit for (a, b, tau) and its Gauss-Newton Jacobian, and the sandwich
     (J'WJ)^-1 J'W Sigma W J (J'WJ)^-1 (Liang & Zeger, 1986)."""
-    sim = abt.simulate_user_days(**ch09.USER_DESIGN, rng=ch09.USER_SEED)
+    sim = ch09._user_days(*USER)
     users, ages = sim.values.shape
     rows = pd.DataFrame({"user": np.repeat(np.arange(users), ages),
                          "age": np.tile(np.arange(ages), users),
@@ -108,4 +114,4 @@ def test_clustered_se_matches_an_independent_sandwich():
     sandwich = bread @ jac.T @ w @ sigma @ w @ jac @ bread
     assert _expected("09.8") == pytest.approx(np.sqrt(sandwich[0, 0]), rel=1e-4)
     # the exercise is worth doing: clustering visibly widens the interval
-    assert _expected("09.8") > 1.3 * ch09._user_fit(clustered=False).long_run_se
+    assert _expected("09.8") > 1.3 * ch09._user_fit(*USER, clustered=False).long_run_se

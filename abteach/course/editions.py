@@ -115,7 +115,7 @@ def edition_exercises(chapter: int, secret: str | None):
     ``fixed``: their numbers cannot vary) are shuffled so that the public letter is wrong."""
     if secret is None:
         return exercises_for(chapter)
-    return tuple(_shuffled(secret, ex) if isinstance(ex.answer, Choice) else ex
+    return tuple(_shuffled(secret, ex) if ex.fixed and isinstance(ex.answer, Choice) else ex
                  for ex in _module(chapter).exercises(edition_inputs(chapter, secret)))
 
 
@@ -150,7 +150,7 @@ def edition_notebook(exercise_nb, chapter: int, secret: str):
         for cell in nb.cells:
             cell.source = cell.source.replace(sub.old, sub.new(inputs))
     for ex in exercises_for(chapter):
-        if isinstance(ex.answer, Choice):
+        if ex.fixed and isinstance(ex.answer, Choice):
             cell = next(c for c in nb.cells if c.cell_type == "markdown" and f"Exercise {ex.id}:" in c.source)
             cell.source = _reorder_options(cell.source, option_order(secret, ex))
     for cell in nb.cells:
