@@ -69,9 +69,18 @@ def check_scalar(name: str, array: np.ndarray) -> float:
     return float(array)
 
 
+#: Smallest significance level accepted: below it 1 - alpha / 2 rounds to 1 in floating point
+#: and the critical value becomes infinite.
+MIN_ALPHA = 1e-15
+
+
 def check_alpha(alpha) -> float:
-    """The significance level: one number in (0, 1)."""
-    return check_scalar("alpha", check_open_unit("alpha", alpha))
+    """The significance level: one number in [MIN_ALPHA, 1)."""
+    value = check_scalar("alpha", check_open_unit("alpha", alpha))
+    if value < MIN_ALPHA:
+        raise ValueError(f"alpha must be >= {MIN_ALPHA:g} (a smaller level has no finite critical "
+                         f"value in floating point), got {alpha!r}")
+    return value
 
 
 def check_closed_unit(name: str, value) -> np.ndarray:

@@ -532,7 +532,8 @@ def sample_size_equivalence(
             ])
             for target in (power, 1.0 - (1.0 - power) / 2.0)
         )
-    _representable(high**2, names, quoted)
+        high_n = high**2  # inf when the design needs more units than a float holds
+    _representable(high_n, names, quoted)
     root_n = _solve_increasing(  # low > 0 keeps the continuity term 0 / sqrt(n) defined
         lambda r: _tost_power(r, design, margin_, alpha) - power, np.maximum(low, 1e-150), high
     )

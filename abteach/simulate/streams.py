@@ -42,7 +42,7 @@ LAST_SESSION_START_SECONDS = 3600.0
 #: Limits of :func:`simulate_events`. Beyond them the log would not fit in memory, the
 #: timestamps or the order values would overflow, or the mean order value would be carried
 #: by draws too rare to appear (log-normal with a log-scale sd above 5).
-MAX_EVENTS = 100_000_000
+MAX_EVENTS = 10_000_000  # a log of 10 million events takes about 1 GiB as a DataFrame
 MAX_DAYS = 3650
 MAX_ORDER_MEAN = 1e9
 MAX_LOG_SD = 5.0
