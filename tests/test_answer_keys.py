@@ -124,6 +124,16 @@ def test_boolean_expected_is_a_bool_and_the_other_value_gets_the_hint(exercise):
     assert result.message == f"not quite. {_resolve(boolean.hint)}"
 
 
+@pytest.mark.parametrize("exercise", _of_kind(Predicate), ids=lambda ex: ex.id)
+def test_predicate_declares_an_expected_answer_that_its_judge_accepts(exercise):
+    """The judge decides alone; the declared answer lets class editions check that their own
+    answer is accepted and the published one refused."""
+    expected = _resolve(exercise.answer.expected)
+    assert expected is not None, "give the Predicate one correct answer as expected="
+    assert exercise.answer.judge(expected) is None
+    assert exercise.evaluate(expected).status == CORRECT
+
+
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda ex: ex.id)
 def test_blank_and_odd_answers_never_crash(exercise):
     """The placeholder is "not answered"; answers of the wrong kind are incorrect, judged by the

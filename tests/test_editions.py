@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import re
+from importlib import import_module
 
 import nbformat
 import numpy as np
@@ -23,7 +25,7 @@ from abteach.course.editions import (
 from abteach.course.exercises import main as exercises_main
 from conftest import ROOT, read
 
-CHAPTERS = [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
+CHAPTERS = list(range(1, 17))
 SECRETS = ["first class secret", "second class secret", "spring 2027 section B"]
 
 
@@ -56,15 +58,15 @@ def test_public_inputs_reproduce_the_published_notebook_text(chapter):
 @pytest.mark.parametrize("secret", SECRETS)
 def test_an_edition_refuses_the_published_answers(chapter, secret):
     """Numbers differ; the options of the fixed (multiple-choice) exercises are shuffled so that
-    the published letter is wrong. Only a True/False answer can coincide."""
+    the published letter is wrong; a True/False exercise wants a letter, so the published True or
+    False earns nothing either: pasted in, the published solutions score 0."""
     public = {ex.id: expected(ex) for ex in exercises_for(chapter)}
     for ex in edition_exercises(chapter, secret):
         own = expected(ex)
         if isinstance(own, float):
             assert math.isfinite(own)
         assert ex.evaluate(own).status == CORRECT, ex.id
-        if not isinstance(own, (bool, np.bool_)):
-            assert ex.evaluate(public[ex.id]).status != CORRECT, f"{ex.id}: published answer right in {secret!r}"
+        assert ex.evaluate(public[ex.id]).status != CORRECT, f"{ex.id}: published answer right in {secret!r}"
 
 
 @pytest.mark.parametrize("chapter", [c for c in CHAPTERS if c != 14])  # 14: no multiple choice
@@ -120,11 +122,14 @@ def test_edition_notebook_hides_the_secret_and_records_answers_only(chapter, cap
     assert "answer recorded" in out[0] and "not answered yet" in out[1]
 
 
-def test_chapters_without_editions_say_so():
-    without = next(chapter for chapter in range(1, 17) if chapter not in CHAPTERS)
-    assert all(has_editions(chapter) for chapter in CHAPTERS) and not has_editions(without)
-    with pytest.raises(ValueError, match="no class editions"):
-        edition_inputs(without, SECRETS[0])
+def test_every_chapter_has_editions_and_a_key_without_inputs_says_so(monkeypatch):
+    assert all(has_editions(chapter) for chapter in CHAPTERS)
+    from abteach.course.answers import ch03
+
+    monkeypatch.delattr(ch03, "PUBLIC_INPUTS")
+    assert not has_editions(3)
+    with pytest.raises(ValueError, match="chapter 3 has no class editions"):
+        edition_inputs(3, SECRETS[0])
 
 
 def test_the_command_writes_an_edition(tmp_path, monkeypatch):
@@ -132,3 +137,54 @@ def test_the_command_writes_an_edition(tmp_path, monkeypatch):
     assert exercises_main(["--edition", SECRETS[0], "--chapter", "5", "--out", str(tmp_path)]) == 0
     written = read(tmp_path / "05_analysis.ipynb")
     assert written.metadata["abteach"]["edition"] == edition_tag(SECRETS[0])
+
+
+def _guide_ids(text: str, start: str, end: str) -> list[str]:
+    """The exercise ids written in ``text`` between ``start`` and the next ``end``."""
+    first = text.index(start)
+    return re.findall(r"\b(\d\d\.\d+)\b", text[first: text.index(end, first)])
+
+
+def test_the_instructor_guide_lists_what_stays_the_same():
+    """The guide's lists of fixed (multiple-choice) and True/False exercises are the keys' own;
+    those it says keep their answer keep it in the public edition and three class editions."""
+    guide = (ROOT / "book" / "instructor_guide.md").read_text()
+    keys = [ex for chapter in CHAPTERS for ex in exercises_for(chapter)]
+    assert _guide_ids(guide, "- **Multiple choice**", "An edition") == [ex.id for ex in keys if ex.fixed]
+    varying = _guide_ids(guide, "- **True/False**", "vary their inputs")
+    constant = _guide_ids(guide, "vary their inputs", "have the same answer")
+    assert sorted(varying + constant) == [ex.id for ex in keys if type(ex.answer).__name__ == "Boolean"]
+    for exercise_id in constant:
+        chapter = int(exercise_id[:2])
+        module = import_module(f"abteach.course.answers.ch{chapter:02d}")
+        answers = {bool(expected(next(ex for ex in module.exercises(edition_inputs(chapter, secret))
+                                      if ex.id == exercise_id)))
+                   for secret in [None, *SECRETS]}
+        assert len(answers) == 1, exercise_id
+
+
+@pytest.mark.parametrize("chapter", [1, 3, 6, 7, 10, 11, 12, 13, 14, 16])
+def test_true_false_becomes_a_choice_of_letters_that_tells_the_truth(chapter):
+    """In an edition a True/False question lists True and False as a. and b. in the edition's
+    order; the key's letter is the one shown next to the truth of the edition's own inputs."""
+    from abteach.course.editions import TRUE_FALSE
+
+    module = import_module(f"abteach.course.answers.ch{chapter:02d}")
+    for secret in SECRETS:
+        truth = {ex.id: bool(expected(ex)) for ex in module.exercises(edition_inputs(chapter, secret))
+                 if type(ex.answer).__name__ == "Boolean"}
+        assert truth
+        nb = edition_notebook(exercise_notebook(chapter), chapter, secret)
+        key = {ex.id: ex for ex in edition_exercises(chapter, secret)}
+        for exercise_id, right in truth.items():
+            cell = next(c.source for c in nb.cells if f"Exercise {exercise_id}:" in c.source)
+            assert not TRUE_FALSE.search(cell) and 'Store the letter of your answer (`"a"` or `"b"`)' in cell
+            shown = dict(re.findall(r"^- ([ab])\. (True|False)$", cell, flags=re.MULTILINE))
+            assert sorted(shown.values()) == ["False", "True"]
+            letter = key[exercise_id].answer.expected
+            assert shown[letter] == str(right)
+            assert key[exercise_id].evaluate(letter).status == CORRECT
+            other = "b" if letter == "a" else "a"
+            wrong = key[exercise_id].evaluate(other)
+            assert wrong.status != CORRECT and len(wrong.message) > 30  # the Boolean's hint
+            assert "(a string), got bool" in key[exercise_id].evaluate(right).message

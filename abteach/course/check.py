@@ -188,9 +188,15 @@ class Numbers:
 @dataclass(frozen=True)
 class Predicate:
     """An answer judged by a function ``judge(answer) -> str | None``: None when correct,
-    otherwise the hint to show."""
+    otherwise the hint to show.
+
+    ``expected`` is one correct answer (or a function of no arguments computing it). The
+    judge decides alone; ``expected`` lets the tests and class editions (which check that an
+    edition's own answer is accepted and the published one refused) treat the exercise like
+    the others."""
 
     judge: Callable[[Any], str | None]
+    expected: Any = None
 
     def assess(self, answer) -> tuple[str, str]:
         problem = self.judge(answer)

@@ -9,7 +9,10 @@ secret neither the numbers of another exercise nor the expected answers can be d
 published solutions, another edition's answers and the answer keys installed with the package
 earn nothing on an edition. Exercises marked ``fixed`` in the key have no numbers that can vary
 (multiple choice): an edition shuffles their options so that the public letter is wrong, but
-the question is the same, so a learner who read the published solution knows the answer.
+the question is the same, so a learner who read the published solution knows the answer. A
+True/False exercise becomes, in an edition, a choice between ``a`` and ``b`` listed in the
+edition's order (:func:`true_false_order`), so that a published ``True`` or ``False`` earns
+nothing either.
 
 A chapter adopts editions in its answer key module (``abteach.course.answers.chNN``) with
 
@@ -37,7 +40,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from abteach.course.check import Choice, exercises_for
+from abteach.course.check import Boolean, Choice, exercises_for
 
 
 @dataclass(frozen=True)
@@ -108,18 +111,44 @@ def _shuffled(secret: str, exercise):
     return replace(exercise, answer=answer)
 
 
+def true_false_order(secret: str, exercise) -> tuple[bool, bool]:
+    """The order in which an edition lists the answers of a True/False exercise as ``a`` and ``b``."""
+    first = bool(exercise_rng(secret, f"{exercise.id} options").integers(2))
+    return first, not first
+
+
+def _as_letters(secret: str, exercise):
+    """A True/False exercise as a choice between ``a`` and ``b`` in the edition's order."""
+    order, boolean = true_false_order(secret, exercise), exercise.answer
+    right = bool(boolean.expected() if callable(boolean.expected) else boolean.expected)
+    hint = boolean.hint() if callable(boolean.hint) else boolean.hint
+    letters = ("a", "b")
+    answer = Choice(letters[order.index(right)], letters, {letters[order.index(not right)]: hint})
+    return replace(exercise, answer=answer)
+
+
+def _edition_form(secret: str, exercise):
+    if exercise.fixed and isinstance(exercise.answer, Choice):
+        return _shuffled(secret, exercise)
+    if isinstance(exercise.answer, Boolean):
+        return _as_letters(secret, exercise)
+    return exercise
+
+
 def edition_exercises(chapter: int, secret: str | None):
     """The answer key of ``chapter`` for the edition of ``secret`` (None: the public edition).
 
     Numbers come from the edition's inputs; the options of multiple-choice exercises (which are
-    ``fixed``: their numbers cannot vary) are shuffled so that the public letter is wrong."""
+    ``fixed``: their numbers cannot vary) are shuffled so that the public letter is wrong, and a
+    True/False exercise is answered with the letter of ``True`` or ``False`` in the edition's
+    order."""
     if secret is None:
         return exercises_for(chapter)
-    return tuple(_shuffled(secret, ex) if ex.fixed and isinstance(ex.answer, Choice) else ex
-                 for ex in _module(chapter).exercises(edition_inputs(chapter, secret)))
+    return tuple(_edition_form(secret, ex) for ex in _module(chapter).exercises(edition_inputs(chapter, secret)))
 
 
 OPTION = re.compile(r"^- (\*\*)?([a-z])\.(\*\*)? ", re.MULTILINE)
+TRUE_FALSE = re.compile(r"Store\s+`True`\s+or\s+`False`\s+in\s+`(\w+)`")
 
 
 def _reorder_options(source: str, order: list[int]) -> str:
@@ -153,6 +182,13 @@ def edition_notebook(exercise_nb, chapter: int, secret: str):
         if ex.fixed and isinstance(ex.answer, Choice):
             cell = next(c for c in nb.cells if c.cell_type == "markdown" and f"Exercise {ex.id}:" in c.source)
             cell.source = _reorder_options(cell.source, option_order(secret, ex))
+        if isinstance(ex.answer, Boolean):
+            cell = next(c for c in nb.cells if c.cell_type == "markdown" and f"Exercise {ex.id}:" in c.source)
+            if len(TRUE_FALSE.findall(cell.source)) != 1:
+                raise ValueError(f"exercise {ex.id}: its cell must say once 'Store `True` or `False` in `name`'")
+            cell.source = TRUE_FALSE.sub(r'Store the letter of your answer (`"a"` or `"b"`) in `\1`', cell.source)
+            first, second = true_false_order(secret, ex)
+            cell.source = cell.source.rstrip("\n") + f"\n\n- a. {first}\n- b. {second}"
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = re.sub(r"(check\(\s*['\"]\d\d\.\d+['\"]\s*,[^\n]*?)\)\s*$",
