@@ -201,6 +201,10 @@ def test_cluster_bootstrap_resamples_whole_users():
     bca = abt.bootstrap_ci(y_c, y_t, method="bca", n_resamples=300, clusters_control=u_c,
                            clusters_treatment=u_t, rng=2)
     assert bca.ci_low < bca.effect < bca.ci_high
+    users = (len(np.unique(u_c)), len(np.unique(u_t)))
+    assert clustered.clusters == bca.clusters == users and rows.clusters is None
+    assert f"draws {users[0]} control and {users[1]} treatment clusters" in bca.explain()
+    assert f"draws {len(y_c)} control and {len(y_t)} treatment values" in rows.explain()
 
 
 def test_cluster_bootstrap_with_singleton_clusters_is_the_row_bootstrap():

@@ -48,7 +48,8 @@ class BootstrapCI(Record):
 
     ``replicates`` holds the bootstrap distribution (shape leading axes + (n_resamples,)),
     for a histogram; ``bias_correction`` (z0) and ``acceleration`` (a) are None for the
-    percentile method.
+    percentile method. ``clusters`` holds the number of clusters (control, treatment) that
+    each resample drew, or None when the rows themselves were drawn.
     """
 
     effect: float | np.ndarray
@@ -64,6 +65,7 @@ class BootstrapCI(Record):
     method: str
     alternative: str
     alpha: float
+    clusters: tuple[int, int] | None = None
 
     def explain(self) -> str:
         """Plain-text description of the resampling with the numbers plugged in."""
@@ -80,12 +82,17 @@ class BootstrapCI(Record):
                 f"interval width = {_f(float(np.mean(self.ci_high - self.ci_low)))}",
             ])
         tail = self.alpha / 2 if self.alternative == "two-sided" else self.alpha
+        if self.clusters is None:
+            draws = (f"  each resample draws {self.n_control} control and {self.n_treatment} "
+                     "treatment values with replacement and recomputes the statistic")
+        else:
+            draws = (f"  each resample draws {self.clusters[0]} control and {self.clusters[1]} "
+                     "treatment clusters with replacement (all the values of each)")
         lines = [
             head,
             f"  estimate = statistic(control, treatment) = {_f(self.effect)} "
             f"(n_control {self.n_control}, n_treatment {self.n_treatment})",
-            f"  each resample draws {self.n_control} control and {self.n_treatment} treatment "
-            "values with replacement and recomputes the statistic",
+            draws,
             f"  bootstrap SE = sd of the {self.n_resamples} replicates = "
             f"{_f(self.standard_error)}",
         ]
@@ -262,4 +269,5 @@ def bootstrap_ci(
         method=method,
         alternative=alternative,
         alpha=alpha,
+        clusters=(int(layouts[0][2].size), int(layouts[1][2].size)) if clustered else None,
     )
