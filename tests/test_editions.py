@@ -188,3 +188,18 @@ def test_true_false_becomes_a_choice_of_letters_that_tells_the_truth(chapter):
             wrong = key[exercise_id].evaluate(other)
             assert wrong.status != CORRECT and len(wrong.message) > 30  # the Boolean's hint
             assert "(a string), got bool" in key[exercise_id].evaluate(right).message
+
+
+def test_the_command_outside_the_repository_needs_the_notebooks_folder(tmp_path, monkeypatch, capsys):
+    """An instructor who installed the package has no exercises/: a clear error, or --from."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        exercises_main(["--edition", SECRETS[0], "--chapter", "3", "--out", str(tmp_path / "class")])
+    assert stop.value.code == 2
+    assert "--from FOLDER" in capsys.readouterr().err
+    assert exercises_main(["--edition", SECRETS[0], "--chapter", "3", "--out", str(tmp_path / "class"),
+                           "--from", str(ROOT / "exercises")]) == 0
+    assert read(tmp_path / "class" / "03_assignment.ipynb").metadata["abteach"]["edition"] == edition_tag(SECRETS[0])
+    with pytest.raises(SystemExit):
+        exercises_main(["--edition", SECRETS[0], "--chapter", "3", "--from", str(tmp_path)])
+    assert "no exercise notebook (03_*.ipynb)" in capsys.readouterr().err

@@ -10,6 +10,7 @@ The tests marked ``packaging`` build a wheel and install it into fresh virtual e
 from __future__ import annotations
 
 import ast
+import csv
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import venv
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from abteach.course.notebooks import install_requirement
@@ -231,9 +233,16 @@ def test_learner_install_imports_every_library_module(learner):
     assert not COURSE_ONLY & set(installed), f"the learner install holds {COURSE_ONLY & set(installed)}"
 
 
+@pytest.fixture(scope="session")
+def course(workdir, wheel) -> Path:
+    """A clean venv holding the wheel with the ``[course]`` extra (under the temporary folder,
+    as an instructor's throw-away venv would be)."""
+    return make_venv(workdir / "course", f"abteach[course] @ {wheel.as_uri()}")
+
+
 @pytest.mark.packaging
-def test_course_install_imports_every_module(workdir, wheel):
-    python = make_venv(workdir / "course", f"abteach[course] @ {wheel.as_uri()}")
+def test_course_install_imports_every_module(course):
+    python = course
     result = import_everything(python)
     assert result["failed"] == {}
     assert "abteach.course.grade" in result["imported"] and "abteach.course.notebooks" in result["imported"]
@@ -288,3 +297,29 @@ def test_colab_setup_cell_upgrades_nothing_the_kernel_imported(workdir, source):
         before = after
     # the course toolkit works with the kernel's own versions
     run(python, "-c", "import abteach.course.grade, abteach.course.exercises", cwd=workdir)
+
+
+@pytest.mark.packaging
+def test_instructor_grades_a_class_edition_with_the_installed_package(workdir, course):
+    """Installed from the wheel (no repository around): ``abteach-exercises --from`` writes an
+    edition, and ``abteach-grade`` grades it in the sandbox although the venv lives under /tmp,
+    which the sandbox replaces with its own; the published solution earns nothing there."""
+    from abteach.course.editions import edition_exercises
+
+    bin_folder, secret = course.parent, "an instructor's long secret"
+    folder, submissions = workdir / "instructor", workdir / "instructor" / "submissions"
+    submissions.mkdir(parents=True)
+    run(bin_folder / "abteach-exercises", "--edition", secret, "--chapter", "3", "--out", folder / "class",
+        "--from", ROOT / "exercises", cwd=folder)
+    edition = nbformat.read(folder / "class" / "03_assignment.ipynb", as_version=4)
+    answers = {ex.variable: ex.answer.expected() if callable(ex.answer.expected) else ex.answer.expected
+               for ex in edition_exercises(3, secret)}
+    edition.cells.append(nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in answers.items())))
+    nbformat.write(edition, submissions / "doejohn_123456_7890123_03_assignment.ipynb")
+    shutil.copy(ROOT / "solutions" / "03_assignment.ipynb", submissions / "roepat_654321_7890124_03_assignment.ipynb")
+    run(bin_folder / "abteach-grade", submissions, "--out", folder / "out" / "grades.csv", "--edition", secret,
+        "--chapter", "3", cwd=folder)
+    with open(folder / "out" / "grades.csv", newline="") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert (rows["doejohn"]["total"], rows["roepat"]["total"]) == ("7", "0"), rows
+    assert all(row["status"] == "graded" and row["sandbox"].startswith("filesystem+network+pid") for row in rows.values())

@@ -112,13 +112,14 @@ def write_all(root: Path) -> list[Path]:
     return written
 
 
-def write_edition(root: Path, chapter: int, secret: str, out: Path) -> Path:
-    """Write the class edition of ``secret`` of chapter ``chapter``'s exercise notebook into ``out``."""
+def write_edition(folder: Path, chapter: int, secret: str, out: Path) -> Path:
+    """Write the class edition of ``secret`` of chapter ``chapter``'s public exercise notebook,
+    found in ``folder`` (``exercises/`` of the course), into ``out``."""
     from abteach.course.editions import edition_notebook
 
-    sources = sorted((root / "exercises").glob(f"{chapter:02d}_*.ipynb"))
+    sources = sorted(Path(folder).glob(f"{chapter:02d}_*.ipynb"))
     if not sources:
-        raise ValueError(f"chapter {chapter} has no exercise notebook in {root / 'exercises'}")
+        raise ValueError(f"chapter {chapter} has no exercise notebook ({chapter:02d}_*.ipynb) in {folder}")
     out.mkdir(parents=True, exist_ok=True)
     target = out / sources[0].name
     nbformat.write(edition_notebook(nbformat.read(sources[0], as_version=4), chapter, secret), target)
@@ -133,16 +134,31 @@ def main(argv=None) -> int:
     parser.add_argument("--edition", metavar="SECRET", help="write the class edition made with SECRET")
     parser.add_argument("--chapter", type=int, action="append", help="chapter of the edition (repeatable)")
     parser.add_argument("--out", type=Path, default=Path("edition"), help="folder for the edition notebooks")
+    parser.add_argument("--from", dest="source", type=Path, metavar="FOLDER",
+                        help="folder holding the public exercise notebooks (default: exercises/ of "
+                             "the course repository around the current folder)")
     args = parser.parse_args(argv)
     if args.edition is None:
-        for path in write_all(find_root()):
+        try:
+            root = find_root()
+        except FileNotFoundError as exc:
+            parser.error(f"{exc}: regenerating exercises/ needs a clone of the course repository")
+        for path in write_all(root):
             print(f"generated {path}")
         return 0
     if not args.chapter:
         parser.error("--edition needs --chapter N (the chapters to write)")
+    folder = args.source
+    if folder is None:
+        try:
+            folder = find_root() / "exercises"
+        except FileNotFoundError:
+            parser.error(f"no course repository around {Path.cwd()}: the exercise notebooks are not "
+                         "installed with the package; run inside a clone of the course, or pass "
+                         "--from FOLDER holding the public exercise notebooks (NN_topic.ipynb)")
     for chapter in args.chapter:
         try:
-            print(f"generated {write_edition(find_root(), chapter, args.edition, args.out)}")
+            print(f"generated {write_edition(folder, chapter, args.edition, args.out)}")
         except ValueError as exc:
             parser.error(str(exc))
     return 0

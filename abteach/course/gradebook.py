@@ -119,6 +119,8 @@ class Gradebook:
 
     def __init__(self, out: Path, long_out: Path, exercise_ids):
         self.out, self.long_out = Path(out), Path(long_out)
+        for path in (self.out, self.long_out):
+            path.parent.mkdir(parents=True, exist_ok=True)
         self.rows = _read_rows(self.out)
         known = {row["sha256"] for row in self.rows}
         self.long_rows = [row for row in _read_rows(self.long_out) if row["sha256"] in known]

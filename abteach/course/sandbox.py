@@ -85,8 +85,10 @@ def _bind_system() -> list[str]:
 
 
 def _parents(*paths: str) -> list[str]:
-    """Create the parent folders of the mount points readable by all (bwrap's default is 0700)."""
-    folders = {str(parent) for path in paths for parent in Path(path).parents if str(parent) != "/"}
+    """Create the parent folders of the mount points readable by all (bwrap's default is 0700);
+    ``/tmp`` is the sandbox's own tmpfs, mounted before them."""
+    folders = {str(parent) for path in paths for parent in Path(path).parents
+               if str(parent) not in ("/", "/tmp")}
     args = []
     for folder in sorted(folders, key=lambda f: f.count("/")):
         args += ["--perms", "0755", "--dir", folder]
@@ -116,9 +118,11 @@ def bwrap_command(run_folder: Path, work_folder: Path, limits: Limits, *, as_roo
         bwrap, "--die-with-parent", "--new-session",
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         *([] if as_root else ["--unshare-user", "--disable-userns"]),
-        *_bind_system(), *_bind_python(),
+        *_bind_system(),
         "--proc", "/proc", "--dev", "/dev",
+        # the private /tmp first: a Python installation under /tmp is bound over it, not hidden
         "--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", "/tmp",
+        *_bind_python(),
         "--bind", str(work_folder), WORK_FOLDER,
         "--bind", str(run_folder), RUN_FOLDER,
         "--chdir", WORK_FOLDER,
