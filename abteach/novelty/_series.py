@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from abteach._validate import as_float_array, broadcast, check_positive
+from abteach._validate import as_float_array, broadcast, check_positive, first_bad
 
 _EPS = np.finfo(float).eps
 #: Below this, (effect / se)**2 is no longer a full-precision floating-point number.
@@ -74,6 +74,35 @@ def _series(time, effect, se, *, minimum: int, what: str, nonnegative_time: bool
     if not np.isfinite(z).all():
         raise _too_large()
     return t, z, (s_min[..., None] / s) ** 2, s_min
+
+
+def _check_cov(cov, shape: tuple) -> np.ndarray:
+    """``cov`` as a symmetric positive semi-definite array broadcast to ``shape`` (..., T, T)."""
+    c = as_float_array("cov", cov)
+    size = shape[-1]
+    if c.ndim < 2 or c.shape[-2:] != (size, size):
+        raise ValueError(f"cov must have shape (..., {size}, {size}), one row and column per "
+                         f"point of time, got shape {c.shape}")
+    try:
+        c = np.broadcast_to(c, shape)
+    except ValueError:
+        raise ValueError(f"cov must broadcast against effect's leading axes {shape[:-2]}, got "
+                         f"shape {c.shape}") from None
+    diagonal = np.diagonal(c, axis1=-2, axis2=-1)
+    scale = np.sqrt(np.abs(diagonal[..., :, None] * diagonal[..., None, :]))
+    if not (diagonal > 0).all():
+        raise ValueError("cov must have a positive diagonal (variances), got "
+                         f"{first_bad(diagonal, ~(diagonal > 0))}")
+    asymmetric = np.abs(c - np.swapaxes(c, -1, -2)) > 1e-9 * scale
+    if asymmetric.any():
+        raise ValueError(f"cov must be symmetric, got {first_bad(c, asymmetric)} against "
+                         "its transpose")
+    with np.errstate(all="ignore"):
+        corr = c / scale
+    if not np.isfinite(corr).all() or (np.linalg.eigvalsh(corr)[..., 0] < -1e-9 * size).any():
+        raise ValueError("cov must be a covariance matrix (positive semi-definite), got one "
+                         "with a negative eigenvalue")
+    return c
 
 
 def _too_large() -> ValueError:

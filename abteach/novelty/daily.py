@@ -61,14 +61,9 @@ class DailyEffects(Record):
         return pd.DataFrame({name: getattr(self, name) for name in names})
 
     def trend_test(self, **options) -> TrendTest:
-        """:func:`trend_test` of these effects on ``day`` (options as there). It treats the
-        points as independent; with a clustered ``cov`` it refuses (the points are not)."""
-        if self.cov is not None:
-            raise ValueError(
-                "these effects share users (cov is set): trend_test treats the points as "
-                "independent and would reject too often; test the cohorts of one calendar day, "
-                "or call abteach.trend_test(day, effect, se) knowingly"
-            )
+        """:func:`trend_test` of these effects on ``day`` (options as there), with
+        ``cov=self.cov`` (sandwich standard error of the slope) unless ``cov`` is given."""
+        options.setdefault("cov", self.cov)
         return trend_test(self.day, self.effect, self.se, **options)
 
     def fit_decay(self, **options) -> DecayFit:
@@ -92,7 +87,7 @@ class DailyEffects(Record):
         ]
         if self.cov is not None:
             lines.append("  cov: covariance of the effects clustered by user (the days share "
-                         "users); fit_decay uses it for sandwich standard errors")
+                         "users); trend_test and fit_decay use it for sandwich standard errors")
         if self.effect.ndim == 1:
             for i in sorted({0, self.day.size - 1}):
                 lines.append(

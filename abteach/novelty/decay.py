@@ -9,15 +9,13 @@ from scipy import stats
 
 from abteach._records import Record, brief as _f, format_number
 from abteach._validate import (
-    as_float_array,
     check_alpha,
     check_nonnegative,
     check_positive,
     check_work,
-    first_bad,
     scalar_or_array,
 )
-from abteach.novelty._series import _EPS, _exp_decay, _interval, _series, _too_large
+from abteach.novelty._series import _EPS, _check_cov, _exp_decay, _interval, _series, _too_large
 
 __all__ = ["DecayFit", "fit_decay"]
 
@@ -188,35 +186,6 @@ def _tau_bounds(tau_bounds, t: np.ndarray) -> tuple[float, float]:
 def _jacobian(t, b, tau, x):
     """Derivatives of a + b exp(-t / tau) in (a, b, tau) at each time, shape (..., T, 3)."""
     return np.stack([np.ones_like(x), x, b[..., None] * x * t / tau[..., None] ** 2], axis=-1)
-
-
-def _check_cov(cov, shape: tuple) -> np.ndarray:
-    """``cov`` as a symmetric positive semi-definite array broadcast to ``shape`` (..., T, T)."""
-    c = as_float_array("cov", cov)
-    size = shape[-1]
-    if c.ndim < 2 or c.shape[-2:] != (size, size):
-        raise ValueError(f"cov must have shape (..., {size}, {size}), one row and column per "
-                         f"point of time, got shape {c.shape}")
-    try:
-        c = np.broadcast_to(c, shape)
-    except ValueError:
-        raise ValueError(f"cov must broadcast against effect's leading axes {shape[:-2]}, got "
-                         f"shape {c.shape}") from None
-    diagonal = np.diagonal(c, axis1=-2, axis2=-1)
-    scale = np.sqrt(np.abs(diagonal[..., :, None] * diagonal[..., None, :]))
-    if not (diagonal > 0).all():
-        raise ValueError("cov must have a positive diagonal (variances), got "
-                         f"{first_bad(diagonal, ~(diagonal > 0))}")
-    asymmetric = np.abs(c - np.swapaxes(c, -1, -2)) > 1e-9 * scale
-    if asymmetric.any():
-        raise ValueError(f"cov must be symmetric, got {first_bad(c, asymmetric)} against "
-                         "its transpose")
-    with np.errstate(all="ignore"):
-        corr = c / scale
-    if not np.isfinite(corr).all() or (np.linalg.eigvalsh(corr)[..., 0] < -1e-9 * size).any():
-        raise ValueError("cov must be a covariance matrix (positive semi-definite), got one "
-                         "with a negative eigenvalue")
-    return c
 
 
 def _sandwich(jac, w, inverse, cov_z):

@@ -12,6 +12,7 @@ from abteach._validate import check_alpha, check_alternative, check_choice, scal
 from abteach.novelty._series import (
     _EPS,
     _SMALLEST_RATIO,
+    _check_cov,
     _first,
     _interval,
     _pvalue,
@@ -30,7 +31,8 @@ SCALES = ("known", "estimated")
 @dataclass(frozen=True, repr=False, eq=False)
 class TrendTest(Record):
     """Result of :func:`trend_test`. ``slope`` is the change of the effect per unit of time;
-    ``df`` is inf for ``scale="known"`` (normal reference) and n - 2 for ``"estimated"``."""
+    ``df`` is inf for ``scale="known"`` (normal reference) and n - 2 for ``"estimated"``;
+    ``standard_errors`` is "independent", or "sandwich" when the points' covariance was given."""
 
     statistic: float | np.ndarray
     pvalue: float | np.ndarray
@@ -45,6 +47,7 @@ class TrendTest(Record):
     scale: str
     alternative: str
     alpha: float
+    standard_errors: str = "independent"
 
     def explain(self) -> str:
         """Plain-text derivation with the numbers plugged in (a summary for many series)."""
@@ -63,6 +66,9 @@ class TrendTest(Record):
                 f"{_f(float(np.mean(self.slope)))}",
             ])
         se_line = (
+            "  SE    = sqrt(c' Sigma c), c = w (t - t_w) / sum w (t - t_w)^2, Sigma the given "
+            "covariance of the points (sandwich)"
+            if self.standard_errors == "sandwich" else
             "  SE    = 1 / sqrt(sum w (t - t_w)^2) (standard errors taken as known)"
             if known else
             "  SE    = sqrt(s2 / sum w (t - t_w)^2), s2 = chi-square / (n - 2) = "
@@ -81,7 +87,10 @@ class TrendTest(Record):
             f"  {format_number(100 * (1 - self.alpha), 4)}% CI for the slope: "
             f"[{_f(self.ci_low)}, {_f(self.ci_high)}]",
             f"  residual chi-square = sum w (y - fitted)^2 = {_f(self.chi_square)} on "
-            f"{self.n_points - 2} df " + _residual_reading(self.chi_square, self.n_points - 2),
+            f"{self.n_points - 2} df " + (
+                "(as if the points were independent; they are not)"
+                if self.standard_errors == "sandwich"
+                else _residual_reading(self.chi_square, self.n_points - 2)),
             verdict,
         ])
 
@@ -99,6 +108,7 @@ def trend_test(
     effect,
     se,
     *,
+    cov=None,
     scale: str = "known",
     alternative: str = "two-sided",
     alpha: float = 0.05,
@@ -126,11 +136,15 @@ def trend_test(
     for a one-sided test), primacy as a positive one. The test detects any monotone drift,
     not only an exponential one; :func:`fit_decay` estimates where the effect settles.
 
-    Independence: the test assumes the points are independent (see :mod:`abteach.novelty`).
-    That holds in :func:`simulate_daily_effects` for every series. In real data, points that
-    share returning users are correlated and the test rejects too often; the cohorts active
-    on one calendar day (:meth:`SimulatedDailyEffects.on_calendar_day`) are independent, and
-    with all days the valid analysis is user-level with standard errors clustered by user.
+    Independence: without ``cov`` the test assumes the points are independent (see
+    :mod:`abteach.novelty`). That holds in :func:`simulate_daily_effects` for every series. In
+    real data, points that share returning users are correlated and the test rejects too
+    often; the cohorts active on one calendar day (:meth:`SimulatedDailyEffects.on_calendar_day`)
+    are independent. With every day, pass the covariance :math:`\Sigma` of the points,
+    clustered by user (:func:`clustered_daily_effects`): the slope is the linear combination
+    :math:`\hat\beta = c^\top y`, :math:`c_i = w_i (t_i - \bar t_w) / \sum_j w_j (t_j - \bar t_w)^2`,
+    whose variance is :math:`c^\top \Sigma c` (the sandwich of the weighted fit, Liang &
+    Zeger 1986); with :math:`\Sigma = \mathrm{diag}(s_i^2)` it is the formula above.
 
     Parameters
     ----------
@@ -141,6 +155,10 @@ def trend_test(
         ``DailyEffects.effect`` and ``DailyEffects.se``; leading axes are separate
         series, tested independently. ``se`` broadcasts against ``effect`` (one number: a
         common standard error).
+    cov : array, shape (..., T, T), optional
+        Covariance matrix of the effects (their squared standard errors on the diagonal),
+        e.g. ``DailyEffects.cov``; given, the slope's standard error is the sandwich
+        :math:`\sqrt{c^\top \Sigma c}` and ``scale`` must be "known".
     scale : {"known", "estimated"}
     alternative : {"two-sided", "larger", "smaller"}
         "smaller": H1 slope < 0 (the effect falls over time).
@@ -160,6 +178,8 @@ def trend_test(
     section 9.2 (weighted least squares).
     Lipsey, M. W. & Wilson, D. B. (2001), *Practical Meta-Analysis*, Sage, ch. 7
     (fixed-effect meta-regression with known variances).
+    Liang, K.-Y. & Zeger, S. L. (1986), Longitudinal data analysis using generalized linear
+    models, *Biometrika* 73(1), 13-22 (the sandwich for correlated points).
 
     Examples
     --------
@@ -173,6 +193,11 @@ def trend_test(
     t, z, w, s_min = _series(time, effect, se, minimum=2, what="for a trend")
     if t.size < 3:
         raise ValueError(f"a trend needs at least 3 time points, got {t.size}")
+    if cov is not None:
+        if scale != "known":
+            raise ValueError(f"scale must be 'known' with cov (the covariance gives the standard "
+                             f"errors), got {scale!r}")
+        cov = _check_cov(cov, z.shape + z.shape[-1:])
     with np.errstate(all="ignore"):
         total = w.sum(axis=-1)
         t_mean = (w * t).sum(axis=-1) / total
@@ -195,7 +220,16 @@ def trend_test(
     if not all(np.isfinite(v).all() for v in (slope, chi_square, se_known, intercept)):
         raise _too_large()
     df = float(t.size - 2)
-    if scale == "known":
+    if cov is not None:  # sandwich: slope_z = sum(lever * z), the points' covariance in units of s_min^2
+        lever = w * t_c / stt[..., None]
+        with np.errstate(all="ignore"):
+            variance = np.einsum("...i,...ij,...j->...", lever, cov / (s_min**2)[..., None, None], lever)
+            se_slope = np.sqrt(variance) * s_min
+        if not (np.isfinite(se_slope).all() and (se_slope > 0).all()):
+            raise ValueError("cov gives the slope no positive, finite variance (too large relative "
+                             "to se**2 for floating point, or degenerate along the trend)")
+        ref_df, df_out = None, np.inf
+    elif scale == "known":
         se_slope, ref_df, df_out = se_known, None, np.inf
     else:
         _check_residual_scale(flat, z)
@@ -219,6 +253,7 @@ def trend_test(
         scale=scale,
         alternative=alternative,
         alpha=alpha,
+        standard_errors="independent" if cov is None else "sandwich",
     )
 
 
