@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from abteach.course.check import Boolean, Choice, exercises_for
+from abteach.course.check import Boolean, Choice, _resolve, exercises_for
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,11 @@ class Substitution:
     old: str
     new: Callable[[dict], str]
     count: int = 1
+
+
+def percent(share: float) -> str:
+    """A share as the exercise text writes it: ``percent(0.25) == "25%"``."""
+    return f"{100 * share:g}%"
 
 
 def edition_tag(secret: str) -> str:
@@ -120,10 +125,10 @@ def true_false_order(secret: str, exercise) -> tuple[bool, bool]:
 def _as_letters(secret: str, exercise):
     """A True/False exercise as a choice between ``a`` and ``b`` in the edition's order."""
     order, boolean = true_false_order(secret, exercise), exercise.answer
-    right = bool(boolean.expected() if callable(boolean.expected) else boolean.expected)
-    hint = boolean.hint() if callable(boolean.hint) else boolean.hint
+    right = bool(_resolve(boolean.expected))
     letters = ("a", "b")
-    answer = Choice(letters[order.index(right)], letters, {letters[order.index(not right)]: hint})
+    answer = Choice(letters[order.index(right)], letters,
+                    {letters[order.index(not right)]: _resolve(boolean.hint)})
     return replace(exercise, answer=answer)
 
 
@@ -165,6 +170,19 @@ def _reorder_options(source: str, order: list[int]) -> str:
     return source[: starts[0]] + "\n".join(lines) + source[end:]
 
 
+def _true_false_options(source: str, exercise_id: str, order: tuple[bool, bool]) -> str:
+    """A True/False question's cell asking for the letter of ``True`` or ``False`` in ``order``."""
+    if len(TRUE_FALSE.findall(source)) != 1:
+        raise ValueError(f"exercise {exercise_id}: its cell must say once 'Store `True` or `False` in `name`'")
+    source = TRUE_FALSE.sub(r'Store the letter of your answer (`"a"` or `"b"`) in `\1`', source)
+    return source.rstrip("\n") + f"\n\n- a. {order[0]}\n- b. {order[1]}"
+
+
+def _question_cell(nb, exercise_id: str):
+    """The markdown cell that asks exercise ``exercise_id``."""
+    return next(c for c in nb.cells if c.cell_type == "markdown" and f"Exercise {exercise_id}:" in c.source)
+
+
 def edition_notebook(exercise_nb, chapter: int, secret: str):
     """The edition of a public exercise notebook (the input is not changed)."""
     module = _module(chapter)
@@ -180,15 +198,11 @@ def edition_notebook(exercise_nb, chapter: int, secret: str):
             cell.source = cell.source.replace(sub.old, sub.new(inputs))
     for ex in exercises_for(chapter):
         if ex.fixed and isinstance(ex.answer, Choice):
-            cell = next(c for c in nb.cells if c.cell_type == "markdown" and f"Exercise {ex.id}:" in c.source)
+            cell = _question_cell(nb, ex.id)
             cell.source = _reorder_options(cell.source, option_order(secret, ex))
-        if isinstance(ex.answer, Boolean):
-            cell = next(c for c in nb.cells if c.cell_type == "markdown" and f"Exercise {ex.id}:" in c.source)
-            if len(TRUE_FALSE.findall(cell.source)) != 1:
-                raise ValueError(f"exercise {ex.id}: its cell must say once 'Store `True` or `False` in `name`'")
-            cell.source = TRUE_FALSE.sub(r'Store the letter of your answer (`"a"` or `"b"`) in `\1`', cell.source)
-            first, second = true_false_order(secret, ex)
-            cell.source = cell.source.rstrip("\n") + f"\n\n- a. {first}\n- b. {second}"
+        elif isinstance(ex.answer, Boolean):
+            cell = _question_cell(nb, ex.id)
+            cell.source = _true_false_options(cell.source, ex.id, true_false_order(secret, ex))
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = re.sub(r"(check\(\s*['\"]\d\d\.\d+['\"]\s*,[^\n]*?)\)\s*$",

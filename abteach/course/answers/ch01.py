@@ -13,7 +13,7 @@ from scipy import stats
 
 import abteach as abt
 from abteach.course.check import Boolean, Choice, Exercise, Number
-from abteach.course.editions import Substitution
+from abteach.course.editions import Substitution, percent
 
 # The inputs of the public edition (class editions draw their own, see draw_inputs).
 PUBLIC_INPUTS = {
@@ -51,10 +51,6 @@ def draw_inputs(group: str, rng) -> dict:
     raise ValueError(f"group must be one of {sorted(PUBLIC_INPUTS)}, got {group!r}")
 
 
-def _percent(p: float) -> str:
-    return f"{100 * p:g}%"
-
-
 def _aa_call(i) -> str:
     a = i["01.1"]
     return (f"abt.simulate_conversions({a['rate']}, {a['rate']}, {a['n']}, {a['n']}, "
@@ -87,7 +83,7 @@ def _interval_text(i) -> str:
 SUBSTITUTIONS = (
     Substitution("with 2,000 users per arm and a true purchase rate of 5% in both",
                  lambda i: f"with {i['01.1']['n']:,} users per arm and a true purchase rate of "
-                 f"{_percent(i['01.1']['rate'])} in both"),
+                 f"{percent(i['01.1']['rate'])} in both"),
     Substitution(_aa_call(PUBLIC_INPUTS), _aa_call),
     Substitution("Simulate 1,000 A/A experiments",
                  lambda i: f"Simulate {i['01.1']['experiments']:,} A/A experiments"),
@@ -95,7 +91,7 @@ SUBSTITUTIONS = (
                  lambda i: f"How many of the\n{i['01.1']['experiments']:,} experiments"),
     Substitution(_result_text(PUBLIC_INPUTS), _result_text),
     Substitution("detecting a change from 5% to 6%", lambda i: "detecting a change from "
-                 f"{_percent(i['01.6']['rates'][0])} to {_percent(i['01.6']['rates'][1])}"),
+                 f"{percent(i['01.6']['rates'][0])} to {percent(i['01.6']['rates'][1])}"),
     Substitution("`n = math.ceil(abt.sample_size_proportions(0.05, 0.06))`",
                  lambda i: f"`n = math.ceil(abt.sample_size_proportions({i['01.6']['rates'][0]}, "
                  f"{i['01.6']['rates'][1]}))`"),

@@ -10,7 +10,7 @@ import math
 
 import abteach as abt
 from abteach.course.check import Choice, Exercise, Number
-from abteach.course.editions import Substitution
+from abteach.course.editions import Substitution, percent
 
 # The inputs of the public edition (class editions draw their own, see draw_inputs).
 PUBLIC_INPUTS = {
@@ -90,45 +90,41 @@ def draw_inputs(group: str, rng) -> dict:
     raise ValueError(f"group must be one of {sorted(PUBLIC_INPUTS)}, got {group!r}")
 
 
-def _percent(p: float) -> str:
-    return f"{100 * p:g}%"
-
-
 def _design_21(i) -> str:
     g = i["02.1"]
-    return (f"A sign-up page converts {_percent(g['base'])} of its visitors. The team wants to detect "
-            f"a **relative** lift of {_percent(g['lift'])}")
+    return (f"A sign-up page converts {percent(g['base'])} of its visitors. The team wants to detect "
+            f"a **relative** lift of {percent(g['lift'])}")
 
 
 def _traffic_23(i) -> str:
     g = i["02.1"]
-    return f"page gets {g['daily']:,} eligible visitors a day, and {_percent(g['share'])} of them"
+    return f"page gets {g['daily']:,} eligible visitors a day, and {percent(g['share'])} of them"
 
 
 def _budget_22(i) -> str:
     rates = i["02.2"]["rates"]
     return (f"**{i['02.2']['budget']:,} users in total**, split equally between control and\n"
-            f"treatment. The baseline conversion rate is {_percent(rates[0])} and the team hopes "
-            f"for {_percent(rates[1])}.")
+            f"treatment. The baseline conversion rate is {percent(rates[0])} and the team hopes "
+            f"for {percent(rates[1])}.")
 
 
 def _page_24(i) -> str:
     g = i["02.4"]
-    return (f"A checkout page converts at {_percent(g['base'])}. It gets {g['daily']:,} eligible "
+    return (f"A checkout page converts at {percent(g['base'])}. It gets {g['daily']:,} eligible "
             "visitors a day")
 
 
 def _calculator_25(i) -> str:
     g = i["02.5"]
     n = _calculator_ns(g["rates"])[g["method"]]
-    return (f"reports **{n:,} users per arm** for a {_percent(g['rates'][0])} baseline and a "
-            f"{_percent(g['rates'][1])}\ntarget")
+    return (f"reports **{n:,} users per arm** for a {percent(g['rates'][0])} baseline and a "
+            f"{percent(g['rates'][1])}\ntarget")
 
 
 def _ship_28(i) -> str:
     g = i["02.8"]
-    return (f"A landing page converts at {_percent(g['base'])}. The team hopes the new version lifts "
-            f"it by {100 * g['effect']:g} percentage points\n(to {_percent(g['base'] + g['effect'])})")
+    return (f"A landing page converts at {percent(g['base'])}. The team hopes the new version lifts "
+            f"it by {100 * g['effect']:g} percentage points\n(to {percent(g['base'] + g['effect'])})")
 
 
 def _guard_29(i) -> str:
@@ -208,7 +204,7 @@ def exercises(inputs: dict) -> tuple[Exercise, ...]:
                     (lambda: 2 * _n_per_arm(design), "That is both arms together; the question asks for "
                      "the users in ONE arm (abteach, like R, returns the per-arm size)."),
                     (lambda: abt.sample_size_proportions(P_BASE, P_BASE + LIFT),
-                     f"A lift of {_percent(LIFT)} is relative: the treatment rate is {P_BASE} * "
+                     f"A lift of {percent(LIFT)} is relative: the treatment rate is {P_BASE} * "
                      f"{1 + LIFT:.2f} = {P_LIFTED:.4g}, not {P_BASE} + {LIFT:.2f}."),
                     (lambda: _n_per_arm(design, alternative="larger"), "That is the one-sided sample size; "
                      "the design is two-sided (alternative='two-sided', the default)."),
@@ -252,7 +248,7 @@ def exercises(inputs: dict) -> tuple[Exercise, ...]:
                     (lambda: math.ceil(_days(design, _n_per_arm(design))), "You rounded up to whole "
                      "days; round up to whole weeks (a multiple of 7 days)."),
                     (lambda: _weeks_in_days(_days(design, _n_per_arm(design), share=1.0)),
-                     f"Only {_percent(SHARE)} of the eligible users enter the experiment: pass "
+                     f"Only {percent(SHARE)} of the eligible users enter the experiment: pass "
                      f"traffic_share={SHARE:g}."),
                     (lambda: _weeks_in_days(_days(design, _n_per_arm(design)) / 2), "Both arms need "
                      "users: the experiment enrols 2 * n per arm (duration_days does this with "

@@ -17,7 +17,7 @@ import numpy as np
 
 import abteach as abt
 from abteach.course.check import Boolean, Choice, Exercise, Number, Predicate
-from abteach.course.editions import Substitution
+from abteach.course.editions import Substitution, percent
 
 # The inputs of the public edition (class editions draw their own, see draw_inputs).
 PUBLIC_INPUTS = {
@@ -73,10 +73,6 @@ def draw_inputs(group: str, rng) -> dict:
         return {"key": key(), "before": float(rng.choice([0.05, 0.2, 0.25])),
                 "after": float(rng.choice([0.3, 0.4, 0.75, 1.0]))}
     raise ValueError(f"group must be one of {sorted(PUBLIC_INPUTS)}, got {group!r}")
-
-
-def _percent(share: float) -> str:
-    return f"{100 * share:g}%"
 
 
 # --- 03.1 ------------------------------------------------------------------------------------
@@ -183,8 +179,8 @@ def _judge_pricing(g: dict):
         where = f"{user} has hash value n = {abt.growthbook_hash(g['key'], user, 2):.4f}"
         if right is None:
             gaps = ", ".join(_range_text(ranges, i) for i in range(len(ranges)))
-            return (f"{where}, which lies in none of the ranges {gaps}: with {_percent(coverage)} "
-                    f"coverage each variant keeps only the first {_percent(coverage)} of its slot, "
+            return (f"{where}, which lies in none of the ranges {gaps}: with {percent(coverage)} "
+                    f"coverage each variant keeps only the first {percent(coverage)} of its slot, "
                     f"so {user} is NOT in the experiment. Store None for it, not {mine}.")
         if mine is None:
             return (f"you stored None for {user}, but {where}, inside variant {right}'s range "
@@ -224,9 +220,9 @@ def _ramp_moves_someone(g: dict) -> bool:
 
 def _pricing_text(i) -> str:
     g = i["03.3"]
-    weights = " / ".join(_percent(w) for w in g["weights"])
+    weights = " / ".join(percent(w) for w in g["weights"])
     return (f'The experiment `"{g["key"]}"` has three variants with weights {weights} and a '
-            f"coverage of\n{_percent(g['coverage'])}")
+            f"coverage of\n{percent(g['coverage'])}")
 
 
 def _tour_text(i) -> str:
@@ -239,7 +235,7 @@ def _tour_text(i) -> str:
 
 def _ramp_text(i) -> str:
     g = i["03.5"]
-    before, after = _percent(g["before"]), _percent(g["after"])
+    before, after = percent(g["before"]), percent(g["after"])
     return (f'The experiment `"{g["key"]}"` (50/50, hash version 2) runs at a coverage of {before} '
             f"and is then\nraised to {after}. True or False: some of the users who were in the "
             f"experiment at {before} are in a\ndifferent variant at {after}.")
@@ -319,8 +315,8 @@ def exercises(inputs: dict) -> tuple[Exercise, ...]:
             Boolean(
                 lambda: _ramp_moves_someone(ramp),
                 hint="Raising the coverage lengthens every variant's range to the right without "
-                f"moving its start, so every user enrolled at {_percent(before)} keeps the same "
-                f"variant at {_percent(after)}. Check it: compare abt.assign_many at "
+                f"moving its start, so every user enrolled at {percent(before)} keeps the same "
+                f"variant at {percent(after)}. Check it: compare abt.assign_many at "
                 f"coverage={before:g} and coverage={after:g} on the units enrolled at {before:g}.",
             ),
         ),

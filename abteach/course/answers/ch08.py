@@ -12,7 +12,7 @@ import numpy as np
 
 import abteach as abt
 from abteach.course.check import Choice, Exercise, Number
-from abteach.course.editions import Substitution
+from abteach.course.editions import Substitution, percent
 
 ALPHA = 0.05
 WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
@@ -55,10 +55,6 @@ def _p_list(values) -> str:
     return ", ".join(f"{p:.3f}" if p < 0.1 else f"{p:.2f}" for p in values)
 
 
-def _percent(p: float) -> str:
-    return f"{100 * p:g}%"
-
-
 def _variants_text(i) -> str:
     return ("p-values are " + ", ".join(f"{name} {value}" for name, value in
                                          zip("ABCDE", _p_list(i["08.4"]["variants"]).split(", "))))
@@ -66,7 +62,7 @@ def _variants_text(i) -> str:
 
 def _sizing_text(i) -> str:
     s = i["08.5"]
-    return f"lift from {_percent(s['p_base'])} to {_percent(s['p_target'])} in each comparison"
+    return f"lift from {percent(s['p_base'])} to {percent(s['p_target'])} in each comparison"
 
 
 SUBSTITUTIONS = (
@@ -78,7 +74,7 @@ SUBSTITUTIONS = (
     Substitution("variant_p = [0.011, 0.040, 0.009, 0.022, 0.30]",
                  lambda i: f"variant_p = [{_p_list(i['08.4']['variants'])}]"),
     Substitution("A page converts 10% of its visitors",
-                 lambda i: f"A page converts {_percent(i['08.5']['p_base'])} of its visitors"),
+                 lambda i: f"A page converts {percent(i['08.5']['p_base'])} of its visitors"),
     Substitution("**four variants**", lambda i: f"**{WORDS[i['08.5']['k_variants']]} variants**"),
     Substitution("lift from 10% to 11% in each comparison", _sizing_text),
     Substitution("error rate of the four comparisons",

@@ -16,7 +16,7 @@ from scipy import stats
 
 import abteach as abt
 from abteach.course.check import Boolean, Choice, Exercise, Number
-from abteach.course.editions import Substitution
+from abteach.course.editions import Substitution, percent
 
 # The inputs of the public edition (class editions draw their own, see draw_inputs).
 PUBLIC_INPUTS = {
@@ -85,14 +85,10 @@ def _power(cells) -> float:
     return float(abt.interaction_power(cells["interaction"], 1.0, cells["cell_users"]))
 
 
-def _percent(share: float) -> str:
-    return f"{100 * share:g}%"
-
-
 def _mail_text(i) -> str:
     m = i["16.3"]
     return (f"week: {m['control']:.2f} in control (no e-mail), {m['treatment']:.2f} in the treatment arm, "
-            f"where {_percent(m['opened'])} of the users opened")
+            f"where {percent(m['opened'])} of the users opened")
 
 
 SUBSTITUTIONS = (
@@ -168,7 +164,7 @@ def exercises(inputs: dict) -> tuple[Exercise, ...]:
                      "larger: divide by the share who opened."),
                     (itt * opened, "Multiplying dilutes the "
                      "effect further; the ITT is already the complier effect diluted by the "
-                     f"{_percent(opened)} who open, so divide by {opened:g}."),
+                     f"{percent(opened)} who open, so divide by {opened:g}."),
                 ],
             ),
         ),
